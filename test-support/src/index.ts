@@ -1,0 +1,2 @@
+export { requireKernel, kernelAvailable } from './require-kernel';
+export { tempDir, compileBpf, runCommand } from './toolchain';
