@@ -1,0 +1,50 @@
+/**
+ * The agent: serves the protocol (protocol.ts) over its stdin/stdout with vscode-jsonrpc. Everything
+ * that touches the kernel runs in verify workers (worker-pool.ts). stdout carries only protocol frames.
+ */
+import { hostname, release } from 'node:os';
+import { ResponseError } from 'vscode-jsonrpc';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { ERROR_CODES, InfoRequest, VerifyRequest, type AgentErrorData, type VerifyParams, type VerifyResult } from '../protocol';
+import { nodeInfo } from './node-info';
+import { WorkerFailure, WorkerPool } from './worker-pool';
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+console.log = console.error;
+const pool = new WorkerPool();
+pool.warm();
+
+const connection = createMessageConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
+
+connection.onRequest(InfoRequest, () => nodeInfo());
+
+connection.onRequest(VerifyRequest, async (params: VerifyParams, token): Promise<VerifyResult | ResponseError<AgentErrorData>> => {
+  const object = Buffer.from(params.object, 'base64');
+  const options = {
+    ...(params.objectName ? { objectName: params.objectName } : {}),
+    ...(params.programs ? { programs: params.programs } : {}),
+    ...(params.logLevel ? { logLevel: params.logLevel } : {}),
+    ...(params.logSize ? { logSize: params.logSize } : {}),
+    patches: (params.patches ?? []).map((p) => ({ ...p, bytes: Buffer.from(p.bytes, 'base64') })),
+  };
+  try {
+    const verdict = await pool.run(object, options, params.caps ?? '', params.timeoutMs ?? DEFAULT_TIMEOUT_MS, (cancel) => {
+      token.onCancellationRequested(cancel);
+    });
+    return { ...verdict, kernelRelease: release(), hostname: hostname() };
+  } catch (err) {
+    if (token.isCancellationRequested) return new ResponseError(ERROR_CODES.cancelled, 'verification cancelled', { kind: 'Error' });
+    const data: AgentErrorData = err instanceof WorkerFailure ? err.data : { kind: 'Error' };
+    return new ResponseError(ERROR_CODES.failed, (err as Error).message, data);
+  }
+});
+
+function shutdown(): void {
+  pool.dispose();
+  process.exit(0);
+}
+connection.onClose(shutdown);
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+connection.listen();

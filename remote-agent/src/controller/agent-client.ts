@@ -1,0 +1,65 @@
+import type { ChildProcess } from 'node:child_process';
+import { CancellationTokenSource, ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
+import { InfoRequest, VerifyRequest, type AgentErrorData, type AgentInfo, type VerifyParams, type VerifyResult } from '../protocol';
+
+/** A failure reported by an agent, with the fix when the agent knows one. */
+export class AgentError extends Error {
+  constructor(message: string, readonly data: AgentErrorData | undefined, readonly target: string) {
+    super(data?.fix ? `${message} — ${data.fix}` : message);
+    this.name = 'AgentError';
+  }
+}
+
+/** A controller's handle on one agent, over any byte stream (local child process or SSH channel). */
+export class AgentClient {
+  private closed = false;
+  private readonly closeListeners: ((reason: string) => void)[] = [];
+
+  constructor(
+    private readonly connection: MessageConnection,
+    /** Where the agent runs, for messages: 'local' or a node name. */
+    readonly target: string,
+    private readonly process?: ChildProcess,
+  ) {
+    connection.onClose(() => this.markClosed('the agent connection closed'));
+    connection.listen();
+  }
+
+  private markClosed(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const l of this.closeListeners) l(reason);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  onClose(listener: (reason: string) => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  private async call<R>(run: () => Promise<R>): Promise<R> {
+    if (this.closed) throw new AgentError(`the agent on ${this.target} is not running`, { kind: 'WorkerDied' }, this.target);
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof ResponseError) throw new AgentError(err.message, err.data as AgentErrorData | undefined, this.target);
+      throw new AgentError(`the agent on ${this.target} failed: ${(err as Error).message}`, { kind: 'WorkerDied' }, this.target);
+    }
+  }
+
+  info(): Promise<AgentInfo> {
+    return this.call(() => this.connection.sendRequest(InfoRequest));
+  }
+
+  verify(params: VerifyParams, token?: CancellationToken): Promise<VerifyResult> {
+    return this.call(() => this.connection.sendRequest(VerifyRequest, params, token ?? new CancellationTokenSource().token));
+  }
+
+  dispose(): void {
+    this.markClosed('disposed');
+    this.connection.dispose();
+    this.process?.kill('SIGTERM');
+  }
+}

@@ -1,0 +1,4 @@
+export * from './protocol';
+export { AgentClient, AgentError } from './controller/agent-client';
+export { startLocalAgent, AGENT_SCRIPT } from './controller/local-agent';
+export type { LocalAgentOptions } from './controller/local-agent';

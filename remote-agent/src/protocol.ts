@@ -1,0 +1,67 @@
+/**
+ * The JSON-RPC protocol between a controller (engine, CLI, language server) and an agent on a machine
+ * with a kernel. Framing is vscode-jsonrpc's (Content-Length headers, as LSP). User input only ever
+ * travels inside these messages.
+ */
+import { RequestType, RequestType0 } from 'vscode-jsonrpc';
+import type { LibbpfMessage, ProgramVerdict } from '@ebpf-studio/libbpf-ts';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface AgentInfo {
+  protocolVersion: number;
+  agentVersion: string;
+  hostname: string;
+  kernelRelease: string;
+  arch: string;
+  uid: number;
+  nodeVersion: string;
+  libbpfVersion?: string;
+  /** Why the agent cannot load BPF here (missing libbpf, no privileges ...), with the fix. */
+  problems: string[];
+  btf: boolean;
+}
+
+export interface InitialValuePatchWire {
+  section: string;
+  offset: number;
+  /** base64 */
+  bytes: string;
+  variable: string;
+}
+
+export interface VerifyParams {
+  /** The BPF ELF object, base64. */
+  object: string;
+  objectName?: string;
+  programs?: string[];
+  patches?: InitialValuePatchWire[];
+  /** Verify as a loader holding only these capabilities, e.g. "bpf,net_admin". */
+  caps?: string;
+  logLevel?: 1 | 2;
+  logSize?: number;
+  timeoutMs?: number;
+}
+
+export interface VerifyResult {
+  programs: ProgramVerdict[];
+  libbpf: LibbpfMessage[];
+  libbpfVersion: string;
+  kernelRelease: string;
+  hostname: string;
+}
+
+/** error.data of a failed request: lets the controller rebuild a typed error with its fix. */
+export interface AgentErrorData {
+  kind: 'NotSupportedError' | 'PermissionError' | 'BpfError' | 'Timeout' | 'WorkerDied' | 'Error';
+  fix?: string;
+  errno?: number;
+}
+
+export const ERROR_CODES = {
+  failed: -32000,
+  cancelled: -32800,
+} as const;
+
+export const InfoRequest = new RequestType0<AgentInfo, void>('agent/info');
+export const VerifyRequest = new RequestType<VerifyParams, VerifyResult, AgentErrorData>('agent/verify');
