@@ -20,6 +20,8 @@ function collect(dir, out) {
 }
 
 let files = workspaces.flatMap((ws) => collect(join(root, ws, 'dist', 'test'), []));
+// The grammar tests are plain JavaScript (no build step).
+files.push(join(root, 'syntaxes', 'test', 'grammars.test.js'));
 if (only.length > 0) files = files.filter((f) => only.some((o) => f.includes(o)));
 if (files.length === 0) {
   console.error('no test files found: run `npm run build` first');
