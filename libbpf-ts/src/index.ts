@@ -18,3 +18,4 @@ export type { BtfType, BtfKind, BtfMember, BtfLinkage } from './btf/btf-types';
 export type { FuncInfoRecord, LineInfoRecord } from './btf/btf-ext';
 export type { SectionMatch, SectionName } from './section-defs';
 export { LIBBPF_VERSION } from './section-defs';
+export { probeHelpers, progTypeNumbers } from './kernel/probe-helpers';

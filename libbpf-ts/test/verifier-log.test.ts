@@ -92,11 +92,12 @@ const EXPECTED: Record<string, Expected> = {
   ...Object.fromEntries(Object.entries(BOTH_LEVELS).flatMap(([name, e]) => [[`${name}.l1`, e], [`${name}.l2`, e]])),
   // Level 1 reports the exit of the leaking path; the line of that exit was printed on a path the
   // kernel rewound, so level 1 shows the branch's line (24) where level 2 shows the closing brace (28).
+  // r0 is set by the copy `r0 = r1` (23), followed back to where the value was made: `r1 = 1` (14).
   'ref-leak.l1': {
     error: 'Unreleased reference id=2 alloc_insn=5',
     failing: { idx: 24, text: 'exit' },
     line: 24,
-    r0Setter: 23,
+    r0Setter: 14,
     unreleasedRef: { id: 2, allocInsn: 5, allocLine: 18 },
     insnsProcessed: 26,
   },
@@ -104,7 +105,7 @@ const EXPECTED: Record<string, Expected> = {
     error: 'Unreleased reference id=2 alloc_insn=5',
     failing: { idx: 24, text: 'exit' },
     line: 28,
-    r0Setter: 23,
+    r0Setter: 14,
     unreleasedRef: { id: 2, allocInsn: 5, allocLine: 18 },
     insnsProcessed: 26,
   },

@@ -45,6 +45,7 @@ export interface VerifyParams {
 
 export interface VerifyResult {
   programs: ProgramVerdict[];
+  openError?: string;
   libbpf: LibbpfMessage[];
   libbpfVersion: string;
   kernelRelease: string;

@@ -44,6 +44,8 @@ export interface ProgramVerdict {
 
 export interface ObjectVerdict {
   programs: ProgramVerdict[];
+  /** libbpf refused to open the object (bad ELF, unresolved extern ...): no program was tried. */
+  openError?: string;
   /** libbpf messages not tied to one program (object-level failures). */
   libbpf: LibbpfMessage[];
   libbpfVersion: string;
@@ -157,7 +159,17 @@ function permissionProblem(errno: number): NotSupportedError | undefined {
  * log (its tail kept) and the rest are tried again. Nothing is pinned and every kernel object is freed.
  */
 export function verifyObject(bytes: Uint8Array, options: VerifyObjectOptions = {}): ObjectVerdict {
-  const opened = OpenedObject.open(bytes, options.objectName ?? 'ebpf-studio');
+  const { result: opened, messages: openMessages } = captureLibbpfMessages(() => {
+    try {
+      return OpenedObject.open(bytes, options.objectName ?? 'ebpf-studio');
+    } catch (err) {
+      if (err instanceof BpfError) return err;
+      throw err;
+    }
+  });
+  if (opened instanceof BpfError) {
+    return { programs: [], openError: opened.message, libbpf: openMessages, libbpfVersion: native().libbpfVersion };
+  }
   const programs: OpenedProgram[] = opened.programs.filter((p) => !options.programs || options.programs.includes(p.name));
   opened.close();
   const byName = new Map(programs.map((p) => [p.name, p]));

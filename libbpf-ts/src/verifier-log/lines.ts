@@ -17,6 +17,8 @@ export type LogLine =
 
 const INSN = /^(\d+): \(([0-9a-f]{2})\) (.*)$/;
 const STATE = /^(\d+): /;
+/** libbpf 1.x replaces an instruction whose CO-RE relocation failed and logs it like this. */
+const POISONED = /^(\d+): (<invalid CO-RE relocation>)$/;
 const SOURCE = /^; (.*) @ (.*):(\d+)$/;
 const FROM = /^from (\d+) to (\d+)(?: \([^)]*\))?:/;
 const FUNC = /^func#(\d+) @(\d+)$/;
@@ -61,6 +63,8 @@ export function classifyLine(line: string): LogLine {
 }
 
 function numbered(line: string): LogLine {
+  const poisoned = POISONED.exec(line);
+  if (poisoned) return { kind: 'insn', idx: Number(poisoned[1]), opcode: '', text: poisoned[2]! };
   const insn = INSN.exec(line);
   if (insn) {
     const { text, state } = splitInsnBody(insn[3]);
