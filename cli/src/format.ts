@@ -1,0 +1,55 @@
+import { relative, isAbsolute } from 'node:path';
+import type { EngineDiagnostic, ProgramReport, VerifyReport } from '@ebpf-studio/server';
+
+export function displayPath(file: string): string {
+  if (!isAbsolute(file)) return file;
+  const rel = relative(process.cwd(), file);
+  return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
+}
+
+function formatDiagnostic(d: EngineDiagnostic): string[] {
+  const where = d.node ? ` (${d.node}${d.kernel ? `, kernel ${d.kernel}` : ''})` : '';
+  const lines = [`${displayPath(d.file)}:${d.line}:${d.column}: ${d.severity === 'information' ? 'note' : d.severity}: ${d.message} [${d.code}]${where}`];
+  for (const r of d.related) lines.push(`${displayPath(r.file)}:${r.line}:${r.column}: note: ${r.message}`);
+  if (d.explanation) lines.push(`    why: ${d.explanation}`);
+  if (d.fix) lines.push(`    fix: ${d.fix}`);
+  if (d.doc) lines.push(`    see: ${d.doc}`);
+  return lines;
+}
+
+function formatProgram(p: ProgramReport, report: VerifyReport): string {
+  const facts: string[] = [];
+  if (p.insnsProcessed !== undefined) facts.push(`${p.insnsProcessed} insns`);
+  if (p.verifyMs !== undefined) facts.push(`${p.verifyMs.toFixed(2)} ms`);
+  if (report.kernel) facts.push(`kernel ${report.kernel}`);
+  const mark = p.verdict === 'accepted' ? '✓' : p.verdict === 'rejected' ? '✗' : '–';
+  const reason = p.verdict === 'not-loaded' && p.reason ? ` (${p.reason})` : '';
+  return `${mark} ${p.name} [SEC("${p.section}"), ${p.type}]: ${p.verdict}${reason}${facts.length ? ` · ${facts.join(' · ')}` : ''}`;
+}
+
+/** gcc-style diagnostics (grouped by program, root cause first), then one summary line per program. */
+export function formatReport(report: VerifyReport): string {
+  const lines = report.diagnostics.flatMap(formatDiagnostic);
+  for (const p of report.programs) lines.push(formatProgram(p, report));
+  if (report.programs.length === 0 && report.diagnostics.length === 0) lines.push(`${displayPath(report.file)}: nothing to verify`);
+  return lines.join('\n');
+}
+
+/** The --json shape (documented in the README). */
+export function jsonReport(report: VerifyReport): object {
+  return {
+    file: report.file,
+    ok: report.ok,
+    ...(report.kernel ? { kernel: report.kernel } : {}),
+    programs: report.programs.map((p) => ({
+      name: p.name,
+      section: p.section,
+      type: p.type,
+      verdict: p.verdict,
+      reason: p.reason ?? null,
+      insnsProcessed: p.insnsProcessed ?? null,
+      verifyMs: p.verifyMs ?? null,
+    })),
+    diagnostics: report.diagnostics,
+  };
+}

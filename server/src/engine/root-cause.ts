@@ -1,0 +1,205 @@
+import { basename } from 'node:path';
+import type { InsnRecord, ParsedLog, SourceRef } from '@ebpf-studio/libbpf-ts';
+import type { RootCauseRule } from './catalogue';
+import type { SourceText } from './source-text';
+import { largestStackArrayInFile } from './stack-objects';
+import type { RelatedLocation } from './types';
+
+export interface Location {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export interface RootCause {
+  location: Location;
+  related: RelatedLocation[];
+}
+
+export interface ProgramPlace {
+  name: string;
+  section: string;
+  /** Function line from line info, when known. */
+  line?: number;
+  /** Source of an instruction of the loaded program from the object's line info (main program only). */
+  insnSource?: (idx: number) => SourceRef | undefined;
+}
+
+export interface LocateContext {
+  /** The compiled file (absolute path). */
+  file: string;
+  source: SourceText;
+  /** Full paths of every file named in the object's line info, to resolve the log's basenames. */
+  knownFiles: readonly string[];
+}
+
+const HOTTEST_LINES = 3;
+
+function resolveFile(name: string, ctx: LocateContext): string {
+  if (name === '' || name === '-') return ctx.file;
+  if (name.startsWith('/')) return name;
+  if (basename(ctx.file) === name) return ctx.file;
+  return ctx.knownFiles.find((f) => basename(f) === name) ?? name;
+}
+
+function locationOf(ref: SourceRef, ctx: LocateContext): Location | undefined {
+  if (ref.line <= 0) return undefined;
+  const file = resolveFile(ref.file, ctx);
+  const span = file === ctx.file ? ctx.source.codeSpan(ref.line) : { column: 1, endColumn: ref.text.length + 1 };
+  return { file, line: ref.line, column: span.column, endLine: ref.line, endColumn: span.endColumn };
+}
+
+/**
+ * The source of instruction `idx`: the object's line info where it covers the instruction (exact, and
+ * right even where a level-1 log skipped a repeated annotation), else the log's annotations (which
+ * also cover the subprograms libbpf appended after the main program).
+ */
+function sourceOf(idx: number | undefined, log: ParsedLog, program?: ProgramPlace): SourceRef | undefined {
+  if (idx === undefined) return undefined;
+  const fromLineInfo = program?.insnSource?.(idx);
+  if (fromLineInfo) return fromLineInfo;
+  const direct = log.sourceByInsn.get(idx);
+  if (direct) return direct;
+  let best: { idx: number; ref: SourceRef } | undefined;
+  for (const [i, ref] of log.sourceByInsn) {
+    if (i <= idx && (!best || i > best.idx) && ref.line > 0) best = { idx: i, ref };
+  }
+  return best?.ref;
+}
+
+function recordLocation(record: InsnRecord | undefined, log: ParsedLog, ctx: LocateContext, program: ProgramPlace): Location | undefined {
+  if (!record) return undefined;
+  const ref = sourceOf(record.idx, log, program) ?? record.source;
+  return ref ? locationOf(ref, ctx) : undefined;
+}
+
+function failingLocation(log: ParsedLog, ctx: LocateContext, program: ProgramPlace): Location | undefined {
+  const ref = sourceOf(log.failingInsn?.idx, log, program) ?? log.failingSource;
+  return ref ? locationOf(ref, ctx) : undefined;
+}
+
+function related(loc: Location | undefined, message: string): RelatedLocation[] {
+  return loc ? [{ file: loc.file, line: loc.line, column: loc.column, message }] : [];
+}
+
+/** The lookup whose result was dereferenced unchecked: the last map lookup call before the failing insn. */
+function lookupSite(log: ParsedLog, ctx: LocateContext, program: ProgramPlace): Location | undefined {
+  const failing = log.failingInsn?.idx;
+  const calls = log.tail.filter((r) => /call bpf_\w*lookup\w*|call bpf_sk_lookup|call bpf_map_lookup/.test(r.text) && (failing === undefined || r.idx < failing));
+  return recordLocation(calls[calls.length - 1], log, ctx, program);
+}
+
+function hottestLines(log: ParsedLog, ctx: LocateContext, program: ProgramPlace): { line: number; visits: number; loc: Location }[] {
+  const byLine = new Map<string, { visits: number; loc: Location }>();
+  for (const [idx, visits] of log.visits) {
+    const ref = sourceOf(idx, log, program);
+    const loc = ref ? locationOf(ref, ctx) : undefined;
+    if (!loc) continue;
+    const key = `${loc.file}:${loc.line}`;
+    const entry = byLine.get(key);
+    if (entry) entry.visits += visits;
+    else byLine.set(key, { visits, loc });
+  }
+  return [...byLine.values()].sort((a, b) => b.visits - a.visits).slice(0, HOTTEST_LINES).map((e) => ({ line: e.loc.line, visits: e.visits, loc: e.loc }));
+}
+
+/** The back-edge (loop) around the hottest instruction: its target is the header, its source the latch. */
+function loopEdge(log: ParsedLog): { from: number; to: number } | undefined {
+  if (log.backEdgeFrom) return log.backEdgeFrom;
+  let hottest: number | undefined;
+  let max = -1;
+  for (const [idx, visits] of log.visits) {
+    if (visits > max) {
+      max = visits;
+      hottest = idx;
+    }
+  }
+  const focus = log.infiniteLoopInsn ?? hottest;
+  const edges = log.backEdges.filter((e) => focus === undefined || (e.to <= focus && focus <= e.from));
+  const candidates = edges.length > 0 ? edges : log.backEdges;
+  if (candidates.length === 0) return log.infiniteLoopInsn === undefined ? undefined : { from: log.infiniteLoopInsn, to: log.infiniteLoopInsn };
+  return candidates.reduce((a, b) => (b.from - b.to < a.from - a.to ? b : a));
+}
+
+const LOOP_KEYWORD = /\b(for|while|do)\b/;
+
+/**
+ * The loop's header line: among the source lines of the loop's instructions, the first one that is a
+ * `for`/`while`/`do` statement (the back-edge target itself often carries the line of an initialiser
+ * or of the body); else the first line the back-edge target maps to.
+ */
+function loopHeaderLocation(log: ParsedLog, ctx: LocateContext, program: ProgramPlace): Location | undefined {
+  const edge = loopEdge(log);
+  if (!edge) return undefined;
+  const lines: Location[] = [];
+  for (let idx = edge.to; idx <= edge.from; idx++) {
+    const ref = sourceOf(idx, log, program);
+    const loc = ref ? locationOf(ref, ctx) : undefined;
+    if (loc && loc.file === ctx.file) lines.push(loc);
+  }
+  const keyword = lines.filter((l) => LOOP_KEYWORD.test(ctx.source.line(l.line).replace(/\/\/.*$/, ''))).sort((a, b) => a.line - b.line)[0];
+  if (keyword) return keyword;
+  const target = sourceOf(edge.to, log, program);
+  return target ? locationOf(target, ctx) : undefined;
+}
+
+/** The first line that calls `symbol` (for libbpf failures that carry no instruction, e.g. a misspelt helper). */
+function callLocation(symbol: string | undefined, ctx: LocateContext): Location | undefined {
+  if (!symbol) return undefined;
+  const escaped = symbol.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const line = ctx.source.find(new RegExp(`\\b${escaped}\\s*\\(`));
+  if (line === undefined) return undefined;
+  const span = ctx.source.codeSpan(line);
+  return { file: ctx.file, line, column: span.column, endLine: line, endColumn: span.endColumn };
+}
+
+function programLocation(program: ProgramPlace, ctx: LocateContext): Location {
+  const line = program.line ?? ctx.source.functionLine(program.name) ?? 1;
+  const span = ctx.source.codeSpan(line);
+  return { file: ctx.file, line, column: span.column, endLine: line, endColumn: span.endColumn };
+}
+
+/** Where a verifier or libbpf failure of `program` should be shown, by the catalogue entry's rule. */
+export function locateRootCause(rule: RootCauseRule, log: ParsedLog | undefined, program: ProgramPlace, ctx: LocateContext, symbol?: string): RootCause {
+  const fallback = programLocation(program, ctx);
+  if (rule === 'section') {
+    const line = ctx.source.sectionLine(program.section, program.line ?? ctx.source.functionLine(program.name));
+    if (line === undefined) return { location: fallback, related: [] };
+    const span = ctx.source.codeSpan(line);
+    return { location: { file: ctx.file, line, column: span.column, endLine: line, endColumn: span.endColumn }, related: [] };
+  }
+  if (rule === 'stack-object') {
+    const biggest = largestStackArrayInFile(ctx.source);
+    return biggest ? { location: { file: ctx.file, line: biggest.line, column: biggest.column, endLine: biggest.line, endColumn: biggest.endColumn }, related: [] } : { location: fallback, related: [] };
+  }
+  if (rule === 'call' && !log) return { location: callLocation(symbol, ctx) ?? fallback, related: [] };
+  if (rule === 'program' || !log) return { location: fallback, related: [] };
+  const failing = failingLocation(log, ctx, program);
+  switch (rule) {
+    case 'failing-insn': {
+      const lookup = /_or_null/.test(log.error ?? '') ? lookupSite(log, ctx, program) : undefined;
+      return { location: failing ?? fallback, related: related(lookup, 'the pointer comes from this lookup, which may return NULL') };
+    }
+    case 'call':
+      return { location: failing ?? fallback, related: [] };
+    case 'acquire-site': {
+      const acquire = log.unreleasedRef ? sourceOf(log.unreleasedRef.allocInsn, log, program) : undefined;
+      const loc = acquire ? locationOf(acquire, ctx) : undefined;
+      return {
+        location: loc ?? failing ?? fallback,
+        related: loc ? related(failing, 'the program can exit here without releasing the reference') : [],
+      };
+    }
+    case 'r0-setter': {
+      const setter = recordLocation(log.r0Setter, log, ctx, program);
+      return { location: setter ?? failing ?? fallback, related: setter ? related(failing, 'the program exits here with that value') : [] };
+    }
+    case 'loop-header': {
+      const loc = loopHeaderLocation(log, ctx, program);
+      const hot = hottestLines(log, ctx, program).map((h) => ({ file: h.loc.file, line: h.loc.line, column: h.loc.column, message: `verified ${h.visits} times` }));
+      return { location: loc ?? failing ?? fallback, related: hot };
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/** The engine's results: plain data, the same for the CLI's --json and the language server. */
+
+export type Severity = 'error' | 'warning' | 'information';
+export type DiagnosticSource = 'clang' | 'libbpf' | 'verifier';
+
+export interface RelatedLocation {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+/** 1-based lines and columns (columns as clang counts them: bytes). */
+export interface EngineDiagnostic {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  severity: Severity;
+  source: DiagnosticSource;
+  code: string;
+  message: string;
+  /** The tool's own words, verbatim. */
+  kernelMessage: string;
+  explanation?: string;
+  fix?: string;
+  /** Repo-relative page that documents the code. */
+  doc?: string;
+  program?: string;
+  related: RelatedLocation[];
+  /** Set for diagnostics from a node other than the local machine. */
+  node?: string;
+  kernel?: string;
+}
+
+export type ProgramVerdictKind = 'accepted' | 'rejected' | 'not-loaded';
+
+export interface ProgramReport {
+  name: string;
+  section: string;
+  type: string;
+  verdict: ProgramVerdictKind;
+  reason?: string;
+  insnsProcessed?: number;
+  verifyMs?: number;
+  line?: number;
+  logTruncated?: boolean;
+}
+
+export interface VerifyReport {
+  file: string;
+  ok: boolean;
+  programs: ProgramReport[];
+  diagnostics: EngineDiagnostic[];
+  kernel?: string;
+  node?: string;
+  /** The raw verifier logs of rejected programs (tails), by program name. */
+  logs: Record<string, string>;
+  /** Headers the source included (absolute paths): a change to one of them changes the verdict. */
+  dependencies: string[];
+  timings: { compileMs: number; verifyMs: number };
+}

@@ -1,0 +1,10 @@
+export { verifySource, verifyObjectFile, reportFromVerdicts } from './engine/verify';
+export type { VerifyOptions } from './engine/verify';
+export { compileSource, compileArgs, baseFlags, DEFAULT_CLANG_TIMEOUT_MS } from './engine/compile';
+export type { CompileOptions, CompileResult } from './engine/compile';
+export { EngineError } from './engine/engine-error';
+export { UsageError } from './engine/usage-error';
+export { CATALOGUE, classifyLines } from './engine/catalogue';
+export type { CatalogueEntry } from './engine/catalogue';
+export type * from './engine/types';
+export { startLanguageServer } from './lsp/server';
