@@ -1,0 +1,158 @@
+import { type TextEdit, Range } from 'vscode-languageserver';
+import { SourceText } from '../../engine/source-text';
+
+/** What a quick fix sees: the document, the diagnostic's line (1-based) and what the engine knew. */
+export interface FixInput {
+  source: SourceText;
+  line: number;
+  code: string;
+  progType?: string;
+  related: { line: number; message: string }[];
+}
+
+export interface QuickFix {
+  title: string;
+  edits: TextEdit[];
+}
+
+const SAFE_RETURN: Record<string, string> = {
+  xdp: 'XDP_PASS',
+  sk_msg: 'SK_PASS',
+  sk_skb: 'SK_PASS',
+  cgroup_sock_addr: '1',
+  cgroup_sock: '1',
+  cgroup_skb: '1',
+  cgroup_sockopt: '1',
+  cgroup_device: '1',
+  cgroup_sysctl: '1',
+};
+
+/** The value that lets traffic through unchanged for this program type (0 where 0 means "carry on"). */
+export function safeReturn(progType: string | undefined): string {
+  return (progType && SAFE_RETURN[progType]) ?? '0';
+}
+
+function indentOf(text: string): string {
+  return /^\s*/.exec(text)![0];
+}
+
+function indentUnit(source: SourceText): string {
+  const indented = source.lines.find((l) => /^[\t ]+\S/.test(l));
+  return indented?.startsWith('\t') ? '\t' : '    ';
+}
+
+function insertBefore(line: number, text: string): TextEdit {
+  return { range: Range.create(line - 1, 0, line - 1, 0), newText: text };
+}
+
+/** The line on which the statement starting at `line` ends (its `;`). */
+function statementEnd(source: SourceText, line: number): number {
+  for (let n = line; n <= Math.min(source.lines.length, line + 10); n++) {
+    if (/;\s*(\/\/.*|\/\*.*\*\/\s*)?$/.test(source.line(n))) return n;
+  }
+  return line;
+}
+
+function guard(source: SourceText, at: number, condition: string, progType: string | undefined): string {
+  const indent = indentOf(source.line(at));
+  return `${indent}if (${condition})\n${indent}${indentUnit(source)}return ${safeReturn(progType)};\n`;
+}
+
+function nullCheck(input: FixInput): QuickFix | undefined {
+  const { source } = input;
+  const lookupLine = input.related[0]?.line;
+  const candidates = lookupLine !== undefined ? [lookupLine] : [];
+  for (let n = input.line - 1; n >= Math.max(1, input.line - 40); n--) candidates.push(n);
+  for (const n of candidates) {
+    const m = /(\w+)\s*=\s*(?:\([^)]*\)\s*)?(bpf_\w*lookup\w*|bpf_sk_\w+|bpf_ringbuf_reserve)\s*\(/.exec(source.line(n));
+    if (!m) continue;
+    const end = statementEnd(source, n);
+    return { title: `Add a NULL check for '${m[1]}'`, edits: [insertBefore(end + 1, guard(source, n, `!${m[1]}`, input.progType))] };
+  }
+  return undefined;
+}
+
+function dataEndExpression(source: SourceText, before: number): string {
+  for (let n = before; n >= 1; n--) {
+    const m = /(\w+)\s*=\s*\(\s*void\s*\*\s*\)\s*\(\s*long\s*\)\s*(\w+)\s*->\s*data_end/.exec(source.line(n));
+    if (m) return m[1]!;
+    if (/^\w.*\)\s*\{?\s*$/.test(source.line(n)) && n < before) break;
+  }
+  for (let n = before; n >= 1; n--) {
+    const ctx = /\(\s*struct\s+(?:xdp_md|__sk_buff)\s*\*\s*(\w+)\s*\)/.exec(source.line(n));
+    if (ctx) return `(void *)(long)${ctx[1]}->data_end`;
+  }
+  return '(void *)(long)ctx->data_end';
+}
+
+function packetBoundsCheck(input: FixInput): QuickFix | undefined {
+  const { source, line } = input;
+  const m = /(\w+)\s*->/.exec(source.line(line)) ?? /\*\s*\(?\s*(\w+)/.exec(source.line(line));
+  if (!m) return undefined;
+  const ptr = m[1]!;
+  const dataEnd = dataEndExpression(source, line);
+  return { title: `Check '${ptr}' against data_end before reading it`, edits: [insertBefore(line, guard(source, line, `(void *)(${ptr} + 1) > ${dataEnd}`, input.progType))] };
+}
+
+function gplLicense(input: FixInput): QuickFix | undefined {
+  const { source } = input;
+  const line = source.find(/SEC\(\s*"license"\s*\)/);
+  if (line !== undefined) {
+    const text = source.line(line);
+    const m = /=\s*"([^"]*)"/.exec(text);
+    if (!m) return undefined;
+    const start = text.indexOf(`"${m[1]}"`, m.index);
+    return { title: 'Use the GPL license (needed for GPL-only helpers)', edits: [{ range: Range.create(line - 1, start, line - 1, start + m[1]!.length + 2), newText: '"GPL"' }] };
+  }
+  const last = source.lines.length;
+  return { title: 'Declare a GPL license', edits: [insertBefore(last + 1, '\nchar LICENSE[] SEC("license") = "GPL";\n')] };
+}
+
+function zeroInitialise(input: FixInput): QuickFix | undefined {
+  const { source, line } = input;
+  const names = [...source.line(line).matchAll(/&\s*(\w+)/g)].map((m) => m[1]!);
+  for (const name of names) {
+    const decl = new RegExp(`^(\\s*)((?:const\\s+)?(?:struct|union)\\s+\\w+|[A-Za-z_][\\w ]*?)\\s+${name}\\s*;`);
+    for (let n = line; n >= Math.max(1, line - 60); n--) {
+      const m = decl.exec(source.line(n));
+      if (!m) continue;
+      const text = source.line(n);
+      const semi = text.indexOf(';', m.index + m[1]!.length + m[2]!.length);
+      if (/^(?:const\s+)?(?:struct|union)\s/.test(m[2]!)) {
+        const indent = m[1]!;
+        return { title: `Zero-initialise '${name}' (padding included)`, edits: [insertBefore(n + 1, `${indent}__builtin_memset(&${name}, 0, sizeof(${name}));\n`)] };
+      }
+      return { title: `Initialise '${name}' to 0`, edits: [{ range: Range.create(n - 1, semi, n - 1, semi), newText: ' = 0' }] };
+    }
+  }
+  return undefined;
+}
+
+function clampIndex(input: FixInput): QuickFix | undefined {
+  const { source, line } = input;
+  const access = /(\w+)\s*\[\s*([A-Za-z_]\w*)\s*\]/.exec(source.line(line));
+  if (!access) return undefined;
+  const [, array, index] = access;
+  const declPattern = new RegExp(`\\b${array}\\s*\\[\\s*(\\w+)\\s*\\]\\s*[;,=)]`);
+  let size: string | undefined;
+  for (let n = 1; n <= source.lines.length && !size; n++) {
+    if (n === line) continue;
+    const m = declPattern.exec(source.line(n));
+    if (m) size = m[1];
+  }
+  if (!size) return undefined;
+  return { title: `Clamp '${index}' to the size of '${array}' (${size})`, edits: [insertBefore(line, guard(source, line, `${index} >= ${size}`, input.progType))] };
+}
+
+const FIXES: Record<string, ((input: FixInput) => QuickFix | undefined)[]> = {
+  'BPF-NULL-DEREF': [nullCheck],
+  'BPF-PKT-OOB': [packetBoundsCheck],
+  'BPF-GPL-ONLY': [gplLicense],
+  'BPF-UNINIT': [zeroInitialise],
+  'BPF-MAP-VALUE-OOB': [clampIndex],
+  'BPF-STACK-OOB': [clampIndex],
+};
+
+export function quickFixesFor(input: FixInput): QuickFix[] {
+  return (FIXES[input.code] ?? []).map((f) => f(input)).filter((f): f is QuickFix => f !== undefined);
+}

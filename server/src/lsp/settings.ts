@@ -1,0 +1,53 @@
+/** The `ebpfStudio.*` settings the server honours (the client contributes them). */
+export interface StudioSettings {
+  clangPath: string;
+  cflags: string[];
+  includePaths: string[];
+  defines: string[];
+  debounceMs: number;
+  /** 'local' (this machine's kernel through the local agent). */
+  verifyTarget: string;
+  /** '' verifies with full root privileges; e.g. 'bpf,net_admin' as a reduced-capability loader. */
+  caps: string;
+  globs: string[];
+  clangTimeoutMs: number;
+  /** const volatile settings: NAME → VALUE */
+  sets: Record<string, string>;
+}
+
+export const DEFAULT_SETTINGS: StudioSettings = {
+  clangPath: 'clang',
+  cflags: [],
+  includePaths: [],
+  defines: [],
+  debounceMs: 300,
+  verifyTarget: 'local',
+  caps: '',
+  globs: ['**/*.bpf.c'],
+  clangTimeoutMs: 20_000,
+  sets: {},
+};
+
+function stringArray(value: unknown, fallback: string[]): string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : fallback;
+}
+
+/** Merge whatever the client sent over the defaults, ignoring values of the wrong type. */
+export function readSettings(raw: unknown): StudioSettings {
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : d);
+  const str = (v: unknown, d: string): string => (typeof v === 'string' ? v : d);
+  const sets = r['sets'] && typeof r['sets'] === 'object' ? Object.fromEntries(Object.entries(r['sets'] as Record<string, unknown>).map(([k, v]) => [k, String(v)])) : {};
+  return {
+    clangPath: str(r['clangPath'], DEFAULT_SETTINGS.clangPath) || 'clang',
+    cflags: stringArray(r['cflags'], DEFAULT_SETTINGS.cflags),
+    includePaths: stringArray(r['includePaths'], DEFAULT_SETTINGS.includePaths),
+    defines: stringArray(r['defines'], DEFAULT_SETTINGS.defines),
+    debounceMs: num(r['debounceMs'], DEFAULT_SETTINGS.debounceMs),
+    verifyTarget: str(r['verifyTarget'], DEFAULT_SETTINGS.verifyTarget),
+    caps: str(r['caps'], DEFAULT_SETTINGS.caps),
+    globs: stringArray(r['globs'], DEFAULT_SETTINGS.globs),
+    clangTimeoutMs: num(r['clangTimeoutMs'], DEFAULT_SETTINGS.clangTimeoutMs),
+    sets,
+  };
+}
