@@ -13,6 +13,7 @@ export class AgentError extends Error {
 /** A controller's handle on one agent, over any byte stream (local child process or SSH channel). */
 export class AgentClient {
   private closed = false;
+  private closeReason: AgentError | undefined;
   private readonly closeListeners: ((reason: string) => void)[] = [];
 
   constructor(
@@ -31,6 +32,13 @@ export class AgentClient {
     for (const l of this.closeListeners) l(reason);
   }
 
+  /** The agent could not start or died: later and pending calls fail with this error. */
+  fail(error: AgentError): void {
+    this.closeReason ??= error;
+    this.markClosed(error.message);
+    this.connection.dispose();
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
@@ -40,12 +48,13 @@ export class AgentClient {
   }
 
   private async call<R>(run: () => Promise<R>): Promise<R> {
-    if (this.closed) throw new AgentError(`the agent on ${this.target} is not running`, { kind: 'WorkerDied' }, this.target);
+    if (this.closed) throw this.closeReason ?? new AgentError(`the agent on ${this.target} is not running`, { kind: 'WorkerDied' }, this.target);
     try {
       return await run();
     } catch (err) {
+      if (this.closeReason) throw this.closeReason;
       if (err instanceof ResponseError) throw new AgentError(err.message, err.data as AgentErrorData | undefined, this.target);
-      throw new AgentError(`the agent on ${this.target} failed: ${(err as Error).message}`, { kind: 'WorkerDied' }, this.target);
+      throw this.closeReason ?? new AgentError(`the agent on ${this.target} failed: ${(err as Error).message}`, { kind: 'WorkerDied' }, this.target);
     }
   }
 

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { AgentClient } from './agent-client';
+import { AgentClient, AgentError } from './agent-client';
+
+const PRIVILEGE_FIX = 'the agent loads BPF programs and needs root: run as root, allow `sudo -n` (passwordless) for node, or grant CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON';
 
 export const AGENT_SCRIPT = join(__dirname, '..', 'agent', 'main.js');
 
@@ -20,17 +22,32 @@ export function startLocalAgent(options: LocalAgentOptions = {}): AgentClient {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stderr.setEncoding('utf8');
   let pending = '';
+  let lastLine = '';
   child.stderr.on('data', (chunk: string) => {
     pending += chunk;
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';
-    for (const line of lines) options.log?.(line);
+    for (const line of lines) {
+      if (line.trim()) lastLine = line;
+      options.log?.(line);
+    }
   });
+  child.stdin.on('error', () => undefined);
   const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const client = new AgentClient(connection, 'local', child);
-  child.once('exit', () => {
-    if (pending) options.log?.(pending);
-    connection.dispose();
+  child.once('error', (err: NodeJS.ErrnoException) => {
+    const what = sudo ? `cannot run sudo (${err.code ?? err.message})` : `cannot start the agent (${err.code ?? err.message})`;
+    client.fail(new AgentError(`local agent: ${what}`, { kind: 'PermissionError', fix: PRIVILEGE_FIX }, 'local'));
+  });
+  child.once('exit', (code, signal) => {
+    if (pending.trim()) {
+      lastLine = pending;
+      options.log?.(pending);
+    }
+    const why = /password is required|not in the sudoers|may not run sudo/.test(lastLine)
+      ? new AgentError(`local agent: sudo refused (${lastLine.trim()})`, { kind: 'PermissionError', fix: PRIVILEGE_FIX }, 'local')
+      : new AgentError(`local agent exited (${signal ?? `code ${code}`})${lastLine ? `: ${lastLine.trim()}` : ''}`, { kind: 'WorkerDied' }, 'local');
+    client.fail(why);
   });
   return client;
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseVerifierLog, readBpfObject, type BpfObjectSpec, type ParsedLog, type ProgramSpec, type SourceRef } from '@ebpf-studio/libbpf-ts';
+import { parseVerifierLog, readBpfObject, type BpfObjectSpec, type ParsedLog, type ProgramSpec, type ReadProblem, type SourceRef } from '@ebpf-studio/libbpf-ts';
 import { AgentError, type AgentClient, type VerifyResult } from '@ebpf-studio/remote-agent';
 import { CancellationTokenSource, type CancellationToken } from 'vscode-jsonrpc';
 import { classifyLines, UNKNOWN_LIBBPF, UNKNOWN_VERIFIER, type CatalogueEntry } from './catalogue';
@@ -10,6 +10,7 @@ import { EngineError } from './engine-error';
 import { locateRootCause, type LocateContext, type ProgramPlace } from './root-cause';
 import { settingsToPatches } from './settings';
 import { SourceText } from './source-text';
+import { sectionAdvice } from './section-suggestions';
 import { largestStackArray } from './stack-objects';
 import type { EngineDiagnostic, ProgramReport, VerifyReport } from './types';
 
@@ -80,12 +81,13 @@ function symbolIn(message: string): string | undefined {
 
 function diagnosticFor(entry: CatalogueEntry, kernelMessage: string, program: ProgramPlace, log: ParsedLog | undefined, ctx: LocateContext): EngineDiagnostic {
   const { location, related } = locateRootCause(entry.rootCause, log, program, ctx, symbolIn(kernelMessage));
+  const advice = entry.code === 'LIBBPF-UNKNOWN-SECTION' ? ` — ${sectionAdvice(program.section)}` : '';
   return {
     ...location,
     severity: 'error',
     source: entry.source,
     code: entry.code,
-    message: `${entry.title}: ${kernelMessage}`,
+    message: `${entry.title}: ${kernelMessage}${advice}`,
     kernelMessage,
     explanation: entry.explanation,
     fix: entry.fix,
@@ -116,6 +118,26 @@ function programPlaces(spec: BpfObjectSpec): Map<string, ProgramPlace> {
   return new Map(
     spec.programs.map((p) => [p.name, { name: p.name, section: p.section, insnSource: lineInfoLookup(spec, p), ...(p.line !== undefined ? { line: p.line } : {}) }]),
   );
+}
+
+/**
+ * The object reader's findings, placed on the program they name (its SEC line). An error about a
+ * program the load already failed for adds nothing and is left out.
+ */
+function problemDiagnostics(problems: readonly ReadProblem[], loadDiagnostics: readonly EngineDiagnostic[], ctx: LocateContext): EngineDiagnostic[] {
+  return problems.flatMap((p): EngineDiagnostic[] => {
+    const program = /program '(\w+)'/.exec(p.message)?.[1];
+    if (p.severity === 'error' && program !== undefined && loadDiagnostics.some((d) => d.program === program)) return [];
+    const section = /SEC\("([^"]*)"\)/.exec(p.message)?.[1];
+    const line = (section !== undefined ? ctx.source.sectionLine(section, program ? ctx.source.functionLine(program) : undefined) : undefined) ?? (program ? ctx.source.functionLine(program) : undefined) ?? 1;
+    const span = ctx.source.codeSpan(line);
+    const entry = classifyLines('libbpf', [p.message])?.entry;
+    return [{
+      file: ctx.file, line, column: span.column, endLine: line, endColumn: span.endColumn, severity: p.severity === 'error' ? 'error' : 'warning', source: 'libbpf',
+      code: entry?.code ?? 'LIBBPF-OBJECT', message: p.message, kernelMessage: p.message, ...(program ? { program } : {}),
+      ...(entry ? { explanation: entry.explanation, fix: entry.fix, doc: entry.doc } : {}), related: [],
+    }];
+  });
 }
 
 /** Build the report from the agent's verdicts: one root-cause diagnostic per rejected program, first. */
@@ -170,13 +192,6 @@ async function verifyCompiled(object: Uint8Array, file: string, source: SourceTe
   const { spec, problems } = readBpfObject(object);
   const diagnostics = [...preDiagnostics];
   const ctx: LocateContext = { file, source, knownFiles: [...new Set(spec.lineInfo.map((l) => l.file))] };
-  for (const p of problems) {
-    const entry = classifyLines('libbpf', [p.message])?.entry;
-    diagnostics.push({
-      file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: p.severity === 'error' ? 'error' : 'warning', source: 'libbpf',
-      code: entry?.code ?? 'LIBBPF-OBJECT', message: p.message, kernelMessage: p.message, ...(entry ? { explanation: entry.explanation, fix: entry.fix, doc: entry.doc } : {}), related: [],
-    });
-  }
   if (spec.programs.length === 0) {
     diagnostics.push({
       file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', source: 'libbpf', code: 'LIBBPF-NO-PROGRAM',
@@ -204,7 +219,7 @@ async function verifyCompiled(object: Uint8Array, file: string, source: SourceTe
   }
   const verifyMs = performance.now() - start;
   const built = reportFromVerdicts(result, spec, ctx);
-  diagnostics.push(...built.diagnostics);
+  diagnostics.push(...built.diagnostics, ...problemDiagnostics(problems, built.diagnostics, ctx));
   return {
     file,
     ok: built.programs.every((p) => p.verdict === 'accepted') && !diagnostics.some((d) => d.severity === 'error'),

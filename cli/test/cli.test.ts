@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { requireKernel, tempDir } from '@ebpf-studio/test-support';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const BIN = join(ROOT, 'cli', 'bin', 'ebpf-studio.js');
+const EXAMPLES = join(ROOT, 'examples');
+
+function run(args: string[], prefix: string[] = []): { code: number; stdout: string; stderr: string } {
+  const argv = [...prefix, process.execPath, BIN, ...args];
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', cwd: ROOT });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('ebpf-studio verify (real kernel)', () => {
+  test('an accepted program: exit 0 and one summary line per program', (t) => {
+    if (!requireKernel(t)) return;
+    const r = run(['verify', join(EXAMPLES, 'xdp-gateway-counter.bpf.c')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^✓ count_by_subnet \[SEC\("xdp"\), xdp\]: accepted · \d+ insns · [\d.]+ ms · kernel /m);
+  });
+
+  test('a rejected program: exit 1, a gcc-style error on the root-cause line with its code', (t) => {
+    if (!requireKernel(t)) return;
+    const r = run(['verify', join(EXAMPLES, 'failover-unchecked.bpf.c')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^examples\/failover-unchecked\.bpf\.c:26:\d+: error: .*map_value_or_null.* \[BPF-NULL-DEREF\]$/m);
+    assert.match(r.stdout, /^examples\/failover-unchecked\.bpf\.c:25:\d+: note: /m);
+    assert.match(r.stdout, /^✗ failover_connect4 .*: rejected/m);
+  });
+
+  test('--json has the documented shape', (t) => {
+    if (!requireKernel(t)) return;
+    const r = run(['verify', '--json', join(EXAMPLES, 'failover-unchecked.bpf.c')]);
+    assert.equal(r.code, 1);
+    const json = JSON.parse(r.stdout) as { file: string; ok: boolean; programs: Record<string, unknown>[]; diagnostics: Record<string, unknown>[] };
+    assert.equal(json.ok, false);
+    assert.deepEqual(Object.keys(json.programs[0]!).sort(), ['insnsProcessed', 'name', 'reason', 'section', 'type', 'verdict', 'verifyMs']);
+    assert.equal(json.programs[0]!['verdict'], 'rejected');
+    const d = json.diagnostics[0]!;
+    for (const key of ['file', 'line', 'column', 'endLine', 'endColumn', 'severity', 'source', 'code', 'message', 'kernelMessage', 'program', 'related']) assert.ok(key in d, key);
+    assert.equal(d['line'], 26);
+    assert.equal(d['source'], 'verifier');
+  });
+
+  test('an object file verifies like its source, with lines from its line info', (t) => {
+    if (!requireKernel(t)) return;
+    const dir = tempDir();
+    const obj = join(dir, 'failover.o');
+    execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', join(EXAMPLES, 'failover-unchecked.bpf.c'), '-o', obj]);
+    const r = run(['verify', '--json', obj]);
+    assert.equal(r.code, 1);
+    const json = JSON.parse(r.stdout) as { diagnostics: { line: number; code: string; file: string }[] };
+    assert.equal(json.diagnostics[0]!.code, 'BPF-NULL-DEREF');
+    assert.equal(json.diagnostics[0]!.line, 26);
+    assert.match(json.diagnostics[0]!.file, /failover-unchecked\.bpf\.c$/);
+  });
+
+  test('an object without BTF says so and names the fix', (t) => {
+    if (!requireKernel(t)) return;
+    const dir = tempDir();
+    const obj = join(dir, 'nobtf.o');
+    execFileSync('clang', ['-O2', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', join(EXAMPLES, 'xdp-gateway-counter.bpf.c'), '-o', obj]);
+    const r = run(['verify', obj]);
+    assert.match(r.stdout, /no \.BTF.*-g/i);
+  });
+
+  test('bad input: empty file, garbage, missing file, unknown --set, missing clang, bad flag', (t) => {
+    if (!requireKernel(t)) return;
+    const dir = tempDir();
+    const empty = join(dir, 'empty.bpf.c');
+    writeFileSync(empty, '');
+    const garbage = join(dir, 'garbage.bpf.c');
+    writeFileSync(garbage, Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7919) % 256)));
+    const prose = join(dir, 'prose.bpf.c');
+    writeFileSync(prose, 'This is not C at all.\nIt is a note about clusters.\n');
+
+    const e = run(['verify', empty]);
+    assert.equal(e.code, 1);
+    assert.match(e.stdout, /no BPF program found.*SEC/);
+    for (const file of [garbage, prose]) {
+      const g = run(['verify', file]);
+      assert.equal(g.code, 1);
+      assert.match(g.stdout, /error: .*\[CLANG-ERROR\]/);
+    }
+    const missing = run(['verify', join(dir, 'nope.bpf.c')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read .*nope\.bpf\.c: ENOENT/);
+    const set = run(['verify', '--set', 'nope=1', join(EXAMPLES, 'xdp-gateway-counter.bpf.c')]);
+    assert.equal(set.code, 2);
+    assert.match(set.stderr, /no global variable 'nope'/);
+    const clang = run(['verify', '--clang', join(dir, 'no-clang'), join(EXAMPLES, 'xdp-gateway-counter.bpf.c')]);
+    assert.equal(clang.code, 2);
+    assert.match(clang.stderr, /clang not found.*apt-get install clang/);
+    const flag = run(['verify', '--frobnicate', empty]);
+    assert.equal(flag.code, 2);
+  });
+
+  test('without privileges: exit 2 and a message that names CAP_BPF / root', (t) => {
+    if (!requireKernel(t)) return;
+    const r = run(['verify', join(EXAMPLES, 'xdp-gateway-counter.bpf.c')], ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /root|CAP_BPF/);
+  });
+});
