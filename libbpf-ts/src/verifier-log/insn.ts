@@ -23,8 +23,11 @@ export function jumpTarget(idx: number, text: string): number | undefined {
   return m ? idx + 1 + Number(m[1]) : undefined;
 }
 
-/** Splits what follows `N: (op) ` into the instruction text and the printed state. */
-export function splitInsnBody(body: string): { text: string; state?: string } {
+// The kernel appends some verdicts to a jump's line without a newline: `if r1 > r2 goto pc-6 BPF program is too large...`.
+const JUMP_THEN_MESSAGE = /^(.*?goto(?:l)? pc[+-]\d+) ([A-Za-z].*)$/;
+
+/** Splits what follows `N: (op) ` into the instruction text, the printed state, and a message glued after a jump. */
+export function splitInsnBody(body: string): { text: string; state?: string; message?: string } {
   const sep = STATE_SEPARATOR.exec(body);
   if (sep) {
     const state = body.slice(sep.index + sep[0].length);
@@ -32,5 +35,7 @@ export function splitInsnBody(body: string): { text: string; state?: string } {
   }
   const popped = POPPED_STATE.exec(body);
   if (popped) return { text: popped[1], state: `${popped[2]}: ${popped[3]}` };
+  const glued = JUMP_THEN_MESSAGE.exec(body.trimEnd());
+  if (glued) return { text: glued[1], message: glued[2] };
   return { text: body.trimEnd() };
 }

@@ -3,7 +3,7 @@ import { splitInsnBody } from './insn';
 import type { VerifierStats } from './types';
 
 export type LogLine =
-  | { kind: 'insn'; idx: number; opcode: string; text: string; state?: string }
+  | { kind: 'insn'; idx: number; opcode: string; text: string; state?: string; message?: string }
   /** `0: R1=ctx() R10=fp0`, `17: frame1: R1=...`, `9: safe`: a state at an instruction, not the instruction. */
   | { kind: 'state'; idx: number }
   | { kind: 'source'; text: string; file: string; line: number }
@@ -67,9 +67,10 @@ function numbered(line: string): LogLine {
   if (poisoned) return { kind: 'insn', idx: Number(poisoned[1]), opcode: '', text: poisoned[2]! };
   const insn = INSN.exec(line);
   if (insn) {
-    const { text, state } = splitInsnBody(insn[3]);
+    const { text, state, message } = splitInsnBody(insn[3]);
     const rec: LogLine = { kind: 'insn', idx: Number(insn[1]), opcode: insn[2], text };
     if (state !== undefined) rec.state = state;
+    if (message !== undefined) rec.message = message;
     return rec;
   }
   const state = STATE.exec(line);

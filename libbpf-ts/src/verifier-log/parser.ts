@@ -107,6 +107,7 @@ class VerifierLogParser implements LogParser {
     switch (line.kind) {
       case 'insn':
         this.insn(line);
+        if (line.message !== undefined) this.message(line.message);
         break;
       case 'state':
         this.funcStart(line.idx);
