@@ -64,5 +64,16 @@ export const ERROR_CODES = {
   cancelled: -32800,
 } as const;
 
+export interface HelpersParams {
+  /** libbpf program type names ('xdp', 'sched_cls', ...). */
+  progTypes: string[];
+  /** enum bpf_func_id values to probe. */
+  helperIds: number[];
+}
+
+/** For each program type this kernel can load, the helper ids it may call. */
+export type HelpersResult = Record<string, number[]>;
+
 export const InfoRequest = new RequestType0<AgentInfo, void>('agent/info');
+export const HelpersRequest = new RequestType<HelpersParams, HelpersResult, AgentErrorData>('agent/helpers');
 export const VerifyRequest = new RequestType<VerifyParams, VerifyResult, AgentErrorData>('agent/verify');

@@ -27,6 +27,15 @@ describe('local agent over JSON-RPC (real kernel)', () => {
     assert.deepEqual(info.problems, []);
   });
 
+  test('helper availability per program type comes from this kernel', async (t) => {
+    if (!requireKernel(t)) return;
+    const SKB_STORE_BYTES = 9;
+    const MAP_LOOKUP_ELEM = 1;
+    const result = await agent!.helpers({ progTypes: ['xdp', 'sched_cls'], helperIds: [MAP_LOOKUP_ELEM, SKB_STORE_BYTES] });
+    assert.deepEqual(result['xdp'], [MAP_LOOKUP_ELEM]);
+    assert.deepEqual(result['sched_cls'], [MAP_LOOKUP_ELEM, SKB_STORE_BYTES]);
+  });
+
   test('caps mode verifies as a CAP_BPF+CAP_NET_ADMIN loader would', async (t) => {
     if (!requireKernel(t)) return;
     const object = objectBase64('uninit-stack');

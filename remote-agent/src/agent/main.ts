@@ -5,7 +5,8 @@
 import { hostname, release } from 'node:os';
 import { ResponseError } from 'vscode-jsonrpc';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { ERROR_CODES, InfoRequest, VerifyRequest, type AgentErrorData, type VerifyParams, type VerifyResult } from '../protocol';
+import type { ObjectVerdict } from '@ebpf-studio/libbpf-ts';
+import { ERROR_CODES, HelpersRequest, InfoRequest, VerifyRequest, type AgentErrorData, type HelpersResult, type VerifyParams, type VerifyResult } from '../protocol';
 import { nodeInfo } from './node-info';
 import { WorkerFailure, WorkerPool } from './worker-pool';
 
@@ -29,14 +30,35 @@ connection.onRequest(VerifyRequest, async (params: VerifyParams, token): Promise
     patches: (params.patches ?? []).map((p) => ({ ...p, bytes: Buffer.from(p.bytes, 'base64') })),
   };
   try {
-    const verdict = await pool.run(object, options, params.caps ?? '', params.timeoutMs ?? DEFAULT_TIMEOUT_MS, (cancel) => {
+    const verdict = (await pool.run({ kind: 'verify', object, options }, params.caps ?? '', params.timeoutMs ?? DEFAULT_TIMEOUT_MS, (cancel) => {
       token.onCancellationRequested(cancel);
-    });
+    })) as ObjectVerdict;
     return { ...verdict, kernelRelease: release(), hostname: hostname() };
   } catch (err) {
     if (token.isCancellationRequested) return new ResponseError(ERROR_CODES.cancelled, 'verification cancelled', { kind: 'Error' });
-    const data: AgentErrorData = err instanceof WorkerFailure ? err.data : { kind: 'Error' };
-    return new ResponseError(ERROR_CODES.failed, (err as Error).message, data);
+    return failure(err);
+  }
+});
+
+function failure(err: unknown): ResponseError<AgentErrorData> {
+  const data: AgentErrorData = err instanceof WorkerFailure ? err.data : { kind: 'Error' };
+  return new ResponseError(ERROR_CODES.failed, (err as Error).message, data);
+}
+
+/** Helper availability does not change while the kernel runs: probe each question once. */
+const helperAnswers = new Map<string, Promise<HelpersResult>>();
+connection.onRequest(HelpersRequest, async (params): Promise<HelpersResult | ResponseError<AgentErrorData>> => {
+  const key = JSON.stringify([params.progTypes, params.helperIds]);
+  let answer = helperAnswers.get(key);
+  if (!answer) {
+    answer = pool.run({ kind: 'probe-helpers', progTypes: params.progTypes, helperIds: params.helperIds }, '', DEFAULT_TIMEOUT_MS, () => undefined) as Promise<HelpersResult>;
+    helperAnswers.set(key, answer);
+    answer.catch(() => helperAnswers.delete(key));
+  }
+  try {
+    return await answer;
+  } catch (err) {
+    return failure(err);
   }
 });
 

@@ -3,9 +3,9 @@
  * is cancelled by killing it. Started by the agent's WorkerPool; optional argv[2] is a capability list
  * the process reduces itself to before loading anything.
  */
-import { BpfError, NotSupportedError, PermissionError, libbpfVersion, parseCapabilityList, restrictCapabilities, verifyObject } from '@ebpf-studio/libbpf-ts';
+import { BpfError, NotSupportedError, PermissionError, libbpfVersion, parseCapabilityList, probeHelpers, restrictCapabilities, verifyObject } from '@ebpf-studio/libbpf-ts';
 import type { AgentErrorData } from '../protocol';
-import type { WorkerJob, WorkerReply } from './worker-messages';
+import type { WorkerJob, WorkerReply, WorkerTask } from './worker-messages';
 
 function send(reply: WorkerReply): void {
   process.send?.(reply);
@@ -27,10 +27,19 @@ try {
   startupError = err;
 }
 
+function perform(task: WorkerTask): unknown {
+  switch (task.kind) {
+    case 'verify':
+      return verifyObject(task.object, task.options);
+    case 'probe-helpers':
+      return probeHelpers(task.progTypes, task.helperIds);
+  }
+}
+
 process.on('message', (job: WorkerJob) => {
   try {
     if (startupError) throw startupError;
-    send({ id: job.id, ok: true, result: verifyObject(job.object, job.options) });
+    send({ id: job.id, ok: true, result: perform(job.task) });
   } catch (err) {
     send({ id: job.id, ok: false, message: (err as Error).message, data: errorData(err) });
   }

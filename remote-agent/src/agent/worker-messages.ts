@@ -1,15 +1,19 @@
-import type { ObjectVerdict, VerifyObjectOptions } from '@ebpf-studio/libbpf-ts';
+import type { VerifyObjectOptions } from '@ebpf-studio/libbpf-ts';
 import type { AgentErrorData } from '../protocol';
 
-/** Parent → verify worker (over the fork IPC channel, advanced serialization). */
+/** What a verify worker can be asked to do: everything that loads into the kernel runs there. */
+export type WorkerTask =
+  | { kind: 'verify'; object: Uint8Array; options: VerifyObjectOptions }
+  | { kind: 'probe-helpers'; progTypes: string[]; helperIds: number[] };
+
+/** Parent → worker (over the fork IPC channel, advanced serialization). */
 export interface WorkerJob {
   id: number;
-  object: Uint8Array;
-  options: VerifyObjectOptions;
+  task: WorkerTask;
 }
 
-/** Verify worker → parent. */
+/** Worker → parent. */
 export type WorkerReply =
-  | { id: number; ok: true; result: ObjectVerdict }
+  | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; message: string; data: AgentErrorData }
   | { ready: true };

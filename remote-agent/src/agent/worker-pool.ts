@@ -1,8 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { ObjectVerdict } from '@ebpf-studio/libbpf-ts';
 import type { AgentErrorData } from '../protocol';
-import type { WorkerJob, WorkerReply } from './worker-messages';
+import type { WorkerJob, WorkerReply, WorkerTask } from './worker-messages';
 
 export class WorkerFailure extends Error {
   constructor(message: string, readonly data: AgentErrorData) {
@@ -65,12 +64,12 @@ export class WorkerPool {
     else worker.child.kill('SIGKILL');
   }
 
-  run(object: Uint8Array, options: WorkerJob['options'], caps: string, timeoutMs: number, onCancel: (cancel: () => void) => void): Promise<ObjectVerdict> {
+  run(task: WorkerTask, caps: string, timeoutMs: number, onCancel: (cancel: () => void) => void): Promise<unknown> {
     const worker = this.take(caps);
     const { child } = worker;
     this.busy.add(child);
     const id = this.nextId++;
-    return new Promise<ObjectVerdict>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       let settled = false;
       const finish = (outcome: () => void, keep: boolean): void => {
         if (settled) return;
@@ -95,14 +94,14 @@ export class WorkerPool {
         finish(() => reject(new WorkerFailure(`verify worker died (${signal ?? `exit ${code}`})`, { kind: 'WorkerDied' })), false);
       };
       const timer = setTimeout(() => {
-        finish(() => reject(new WorkerFailure(`verification took longer than ${timeoutMs} ms and was stopped`, { kind: 'Timeout', fix: 'simplify the program or raise the timeout' })), false);
+        finish(() => reject(new WorkerFailure(`${task.kind} took longer than ${timeoutMs} ms and was stopped`, { kind: 'Timeout', fix: 'simplify the program or raise the timeout' })), false);
       }, timeoutMs);
-      onCancel(() => finish(() => reject(new WorkerFailure('verification cancelled', { kind: 'Error' })), false));
+      onCancel(() => finish(() => reject(new WorkerFailure(`${task.kind} cancelled`, { kind: 'Error' })), false));
       child.on('message', onMessage);
       child.once('exit', onExit);
       worker.ready.then(
         () => {
-          if (!settled) child.send({ id, object, options } satisfies WorkerJob);
+          if (!settled) child.send({ id, task } satisfies WorkerJob);
         },
         (err: Error) => finish(() => reject(err), false),
       );

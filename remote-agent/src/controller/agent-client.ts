@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { CancellationTokenSource, ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
-import { InfoRequest, VerifyRequest, type AgentErrorData, type AgentInfo, type VerifyParams, type VerifyResult } from '../protocol';
+import { HelpersRequest, InfoRequest, VerifyRequest, type AgentErrorData, type AgentInfo, type HelpersParams, type HelpersResult, type VerifyParams, type VerifyResult } from '../protocol';
 
 /** A failure reported by an agent, with the fix when the agent knows one. */
 export class AgentError extends Error {
@@ -60,6 +60,10 @@ export class AgentClient {
 
   info(): Promise<AgentInfo> {
     return this.call(() => this.connection.sendRequest(InfoRequest));
+  }
+
+  helpers(params: HelpersParams): Promise<HelpersResult> {
+    return this.call(() => this.connection.sendRequest(HelpersRequest, params));
   }
 
   verify(params: VerifyParams, token?: CancellationToken): Promise<VerifyResult> {

@@ -1,8 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
-import { parseBtf } from '@ebpf-studio/libbpf-ts/dist/src/btf/parse-btf';
-import type { Btf } from '@ebpf-studio/libbpf-ts/dist/src/btf/btf';
+import { parseBtf, type Btf } from '@ebpf-studio/libbpf-ts';
 import { declare } from './c-declaration';
 
 /** A kernel function BPF programs may call (a kfunc), as the kernel's BTF declares it. */
