@@ -73,6 +73,11 @@ export class EngineVerifier implements Verifier {
     return report;
   }
 
+  /** Which helpers each program type may call on the target kernel (probed by the agent). */
+  helpers(progTypes: string[], helperIds: number[]): Promise<Record<string, number[]>> {
+    return this.connect().agent.helpers({ progTypes, helperIds });
+  }
+
   dispose(): void {
     this.agent?.dispose();
   }

@@ -16,6 +16,10 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { SourceText } from '../engine/source-text';
 import { programLenses } from './features/code-lens';
+import { completion } from './features/completion';
+import { hover } from './features/hover';
+import { signatureHelp } from './features/signature-help';
+import { KnowledgeService } from './knowledge-service';
 import { quickFixesFor } from './features/quick-fixes';
 import { DocumentVerifier, type Outcome } from './document-verifier';
 import { isBpfDocument } from './glob';
@@ -56,6 +60,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   };
 
   const verifier = new DocumentVerifier(engine, publish);
+  const knowledge = new KnowledgeService(() => settings.includePaths, (progTypes, helperIds) => engine.helpers(progTypes, helperIds));
 
   const pathOf = (uri: string): string | undefined => (uri.startsWith('file:') ? fileURLToPath(uri) : undefined);
 
@@ -80,6 +85,9 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
       codeLensProvider: { resolveProvider: false },
+      hoverProvider: true,
+      completionProvider: { triggerCharacters: ['"', '/', '_'] },
+      signatureHelpProvider: { triggerCharacters: ['(', ','] },
     },
     serverInfo: { name: 'ebpf-studio', version: '0.1.0' },
     };
@@ -99,6 +107,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   });
   documents.onDidClose((e) => {
     verifier.forget(e.document.uri);
+    knowledge.forget(e.document.uri);
     connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
     for (const other of publishedFor.get(e.document.uri) ?? []) connection.sendDiagnostics({ uri: `file://${other}`, diagnostics: [] });
     publishedFor.delete(e.document.uri);
@@ -131,6 +140,21 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
       }
     }
     return actions;
+  });
+
+  connection.onHover((params) => {
+    const doc = documents.get(params.textDocument.uri);
+    return doc ? hover(knowledge, doc.uri, doc.getText(), params.position.line, params.position.character) : null;
+  });
+
+  connection.onCompletion((params) => {
+    const doc = documents.get(params.textDocument.uri);
+    return doc ? completion(knowledge, doc.uri, doc.getText(), params.position.line, params.position.character) : [];
+  });
+
+  connection.onSignatureHelp((params) => {
+    const doc = documents.get(params.textDocument.uri);
+    return doc ? signatureHelp(knowledge, doc.getText(), params.position.line, params.position.character) : null;
   });
 
   connection.onRequest(VerifierLogRequest, (params) => {
