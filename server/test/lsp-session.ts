@@ -16,6 +16,10 @@ const SERVER = join(__dirname, '..', 'src', 'lsp', 'main.js');
 export class LspSession {
   readonly published: PublishDiagnosticsParams[] = [];
   private readonly child: ChildProcess;
+  /** The server's process id (benchmarks read its memory use). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
   readonly connection: ProtocolConnection;
   private readonly versions = new Map<string, number>();
   private readonly waiters: (() => void)[] = [];
