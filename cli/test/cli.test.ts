@@ -99,6 +99,18 @@ describe('ebpf-studio verify (real kernel)', () => {
     assert.equal(flag.code, 2);
   });
 
+  test('--vmlinux generates vmlinux.h for this kernel once and compiles against it', (t) => {
+    if (!requireKernel(t)) return;
+    const cache = tempDir();
+    const file = join(ROOT, 'server', 'test', 'fixtures', 'verify', 'xdp-vmlinux-include.bpf.c');
+    assert.equal(run(['verify', file]).code, 1, 'without it, the include is missing');
+    const env = { ...process.env, EBPF_STUDIO_CACHE: cache };
+    const r = spawnSync(process.execPath, [BIN, 'verify', '--vmlinux', file], { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const generated = execFileSync('find', [cache, '-name', 'vmlinux.h'], { encoding: 'utf8' }).trim();
+    assert.match(generated, /vmlinux\/[^/]+\/vmlinux\.h$/);
+  });
+
   test('without privileges: exit 2 and a message that names CAP_BPF / root', (t) => {
     if (!requireKernel(t)) return;
     const r = run(['verify', join(EXAMPLES, 'xdp-gateway-counter.bpf.c')], ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']);

@@ -14,6 +14,7 @@ Compile BPF C with clang and judge every program with the kernel verifier.
   --clang PATH         clang binary (default: clang)
   -I DIR, -D DEF       include directory / preprocessor define (repeatable)
   --cflag FLAG         extra clang flag (repeatable)
+  --vmlinux            provide vmlinux.h for this kernel (generated from its BTF once, then cached)
   --log-level 1|2      verifier log level for rejected programs (default 1)
   --timeout MS         clang timeout (default 20000)
 
@@ -41,6 +42,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
       include: { type: 'string', short: 'I', multiple: true, default: [] },
       define: { type: 'string', short: 'D', multiple: true, default: [] },
       cflag: { type: 'string', multiple: true, default: [] },
+      vmlinux: { type: 'boolean', default: false },
       'log-level': { type: 'string' },
       timeout: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -70,6 +72,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
         includePaths: values.include,
         defines: values.define,
         flags: values.cflag,
+        vmlinux: values.vmlinux,
         ...(logLevel ? { logLevel: logLevel as 1 | 2 } : {}),
         ...(timeoutMs ? { timeoutMs } : {}),
       };

@@ -12,6 +12,7 @@ import { settingsToPatches } from './settings';
 import { SourceText } from './source-text';
 import { sectionAdvice } from './section-suggestions';
 import { largestStackArray } from './stack-objects';
+import { vmlinuxIncludeDir } from './vmlinux';
 import type { EngineDiagnostic, ProgramReport, VerifyReport } from './types';
 
 export interface VerifyOptions extends CompileOptions {
@@ -22,6 +23,8 @@ export interface VerifyOptions extends CompileOptions {
   sets?: Readonly<Record<string, string>>;
   logLevel?: 1 | 2;
   logSize?: number;
+  /** Generate (once per kernel build) and put on the include path a vmlinux.h for the local kernel. */
+  vmlinux?: boolean;
   token?: CancellationToken;
 }
 
@@ -236,7 +239,8 @@ async function verifyCompiled(object: Uint8Array, file: string, source: SourceTe
 export async function verifySource(text: string, file: string, options: VerifyOptions): Promise<VerifyReport> {
   const abs = resolve(file);
   const source = new SourceText(text);
-  const compiled = await compileSource(text, abs, options);
+  const includePaths = options.vmlinux ? [...(options.includePaths ?? []), await vmlinuxIncludeDir()] : options.includePaths;
+  const compiled = await compileSource(text, abs, { ...options, ...(includePaths ? { includePaths } : {}) });
   const clangDiags = clangDiagnostics(compiled, abs, source);
   if (!compiled.object) {
     if (!clangDiags.some((d) => d.severity === 'error')) {

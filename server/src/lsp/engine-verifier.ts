@@ -32,7 +32,7 @@ export class EngineVerifier implements Verifier {
 
   context(): string {
     const s = this.settings();
-    return JSON.stringify([s.clangPath, s.cflags, s.includePaths, s.defines, s.caps, s.sets, s.verifyTarget, this.targetIdentity]);
+    return JSON.stringify([s.clangPath, s.cflags, s.includePaths, s.defines, s.caps, s.sets, s.vmlinux, s.verifyTarget, this.targetIdentity]);
   }
 
   private async attempt(request: VerifyRequest, token: CancellationToken): Promise<VerifyReport> {
@@ -52,6 +52,7 @@ export class EngineVerifier implements Verifier {
       defines: s.defines,
       timeoutMs: s.clangTimeoutMs,
       sets: s.sets,
+      vmlinux: s.vmlinux,
       ...(s.caps ? { caps: s.caps } : {}),
       token,
     });

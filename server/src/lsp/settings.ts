@@ -13,6 +13,8 @@ export interface StudioSettings {
   clangTimeoutMs: number;
   /** const volatile settings: NAME → VALUE */
   sets: Record<string, string>;
+  /** Provide a generated vmlinux.h for the local kernel. */
+  vmlinux: boolean;
 }
 
 export const DEFAULT_SETTINGS: StudioSettings = {
@@ -26,6 +28,7 @@ export const DEFAULT_SETTINGS: StudioSettings = {
   globs: ['**/*.bpf.c'],
   clangTimeoutMs: 20_000,
   sets: {},
+  vmlinux: false,
 };
 
 function stringArray(value: unknown, fallback: string[]): string[] {
@@ -49,5 +52,6 @@ export function readSettings(raw: unknown): StudioSettings {
     globs: stringArray(r['globs'], DEFAULT_SETTINGS.globs),
     clangTimeoutMs: num(r['clangTimeoutMs'], DEFAULT_SETTINGS.clangTimeoutMs),
     sets,
+    vmlinux: r['vmlinux'] === true,
   };
 }
