@@ -15,6 +15,7 @@ const SERVER = join(__dirname, '..', 'src', 'lsp', 'main.js');
 /** A real language server child process driven by a real LSP client connection over its stdio. */
 export class LspSession {
   readonly published: PublishDiagnosticsParams[] = [];
+  readonly messages: { type: number; message: string }[] = [];
   private readonly child: ChildProcess;
   /** The server's process id (benchmarks read its memory use). */
   get pid(): number | undefined {
@@ -24,15 +25,19 @@ export class LspSession {
   private readonly versions = new Map<string, number>();
   private readonly waiters: (() => void)[] = [];
 
-  constructor() {
-    this.child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  /** `prefix` runs the server under another command, e.g. setpriv to drop privileges. */
+  constructor(prefix: string[] = []) {
+    const argv = [...prefix, process.execPath, SERVER, '--stdio'];
+    this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
     this.connection = createProtocolConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
     this.connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
       this.published.push(p);
       for (const w of this.waiters.splice(0)) w();
     });
     this.connection.onRequest('workspace/codeLens/refresh', () => null);
-    this.connection.onNotification('window/showMessage', () => undefined);
+    this.connection.onNotification('window/showMessage', (m: { type: number; message: string }) => {
+      this.messages.push(m);
+    });
     this.connection.onNotification('window/logMessage', () => undefined);
     this.connection.listen();
   }

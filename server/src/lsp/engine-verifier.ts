@@ -38,7 +38,16 @@ export class EngineVerifier implements Verifier {
   private async attempt(request: VerifyRequest, token: CancellationToken): Promise<VerifyReport> {
     const s = this.settings();
     const { agent, info } = this.connect();
-    const facts = await info;
+    let facts: AgentInfo;
+    try {
+      facts = await info;
+    } catch (err) {
+      if (!this.warnedProblems) {
+        this.warnedProblems = true;
+        this.warn(`eBPF Traffic Studio cannot verify with the kernel here: ${(err as Error).message}`);
+      }
+      throw err;
+    }
     this.targetIdentity = `${facts.hostname}:${facts.kernelRelease}:${facts.libbpfVersion ?? ''}`;
     if (facts.problems.length > 0 && !this.warnedProblems) {
       this.warnedProblems = true;

@@ -5,7 +5,9 @@
 import { fileURLToPath } from 'node:url';
 import {
   CodeActionKind,
+  MessageType,
   ProposedFeatures,
+  ShowMessageNotification,
   TextDocumentSyncKind,
   TextDocuments,
   createConnection,
@@ -31,7 +33,8 @@ import { VerifierLogRequest } from './custom-requests';
 export function startLanguageServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
   const documents = new TextDocuments(TextDocument);
   let settings: StudioSettings = readSettings({});
-  const engine = new EngineVerifier(() => settings, (message) => connection.window.showWarningMessage(message), (line) => connection.console.log(line));
+  const warn = (message: string): void => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message });
+  const engine = new EngineVerifier(() => settings, warn, (line) => connection.console.log(line));
   const publishedFor = new Map<string, string[]>();
 
   const publish = (outcome: Outcome): void => {
