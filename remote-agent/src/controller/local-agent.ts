@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { AgentClient, AgentError } from './agent-client';
 
 const PRIVILEGE_FIX = 'the agent loads BPF programs and needs root: run as root, allow `sudo -n` (passwordless) for node, or grant CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON';
 
-export const AGENT_SCRIPT = join(__dirname, '..', 'agent', 'main.js');
+/** The agent's script: `agent.js` beside this file when bundled (dist/), else the package layout. */
+const BUNDLED_AGENT = join(__dirname, 'agent.js');
+export const AGENT_SCRIPT = existsSync(BUNDLED_AGENT) ? BUNDLED_AGENT : join(__dirname, '..', 'agent', 'main.js');
 
 export interface LocalAgentOptions {
   /** Receives the agent's stderr (its log). */

@@ -104,6 +104,7 @@ export function compileSource(text: string, file: string, options: CompileOption
     });
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      rmSync(depFile, { force: true });
       if (e.code === 'ENOENT') {
         reject(new EngineError(`clang not found (${clang})`, 'install it: `apt-get install clang` (or set the clang path; clang 14 or newer)'));
       } else reject(new EngineError(`could not run ${clang}: ${e.message}`));
@@ -113,6 +114,7 @@ export function compileSource(text: string, file: string, options: CompileOption
       clearTimeout(timer);
       const ms = performance.now() - start;
       if (timedOut) {
+        rmSync(depFile, { force: true });
         reject(new EngineError(`clang did not finish within ${timeoutMs} ms and was stopped`, 'simplify the file or raise the clang timeout'));
         return;
       }

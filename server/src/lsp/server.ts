@@ -162,8 +162,9 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
 
   connection.onRequest(VerifierLogRequest, (params) => {
     const report = verifier.report(params.uri);
-    const log = report?.logs[params.program];
-    return log ?? `No verifier log for ${params.program}: it was accepted, or not verified yet.`;
+    const program = params.program ?? report?.programs.find((p) => report.logs[p.name] !== undefined)?.name;
+    const log = program === undefined ? undefined : report?.logs[program];
+    return log ?? `No verifier log for ${program ?? 'this file'}: it was accepted, or not verified yet.`;
   });
 
   connection.onShutdown(() => engine.dispose());

@@ -1,0 +1,5 @@
+export { startSession, logLineTime, ARTIFACTS_DIR } from './session';
+export type { Session, SessionOptions, SessionTimings } from './session';
+export { Workbench } from './workbench';
+export type { Problem } from './workbench';
+export { builtVsix, REPO_ROOT } from './vsix';
