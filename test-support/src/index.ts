@@ -1,2 +1,6 @@
 export { requireKernel, kernelAvailable } from './require-kernel';
 export { tempDir, compileBpf, runCommand } from './toolchain';
+export { createNetns, createNetnsPair, pickFreeSubnet, sweepStaleNetns } from './netns';
+export type { ExecOptions, NetnsPair, NetnsPairOptions, TestNetns, VethEnd } from './netns';
+export { CGROUP_ROOT, createCgroup, sweepStaleCgroups } from './cgroup';
+export type { TestCgroup } from './cgroup';
