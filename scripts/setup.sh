@@ -16,6 +16,8 @@ ldconfig -p 2>/dev/null | grep -q 'libbpf\.so\.1 ' || missing+=(libbpf1)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v bpftool >/dev/null 2>&1 || missing+=(bpftool)
 [ -x /usr/bin/time ] || missing+=(time)
+command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
+command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
