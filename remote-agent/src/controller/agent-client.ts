@@ -1,11 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
-import { CancellationTokenSource, ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
+import { CancellationTokenSource, ResponseError, type CancellationToken, type MessageConnection, type NotificationType, type RequestType, type RequestType0 } from 'vscode-jsonrpc';
 import { HelpersRequest, InfoRequest, VerifyRequest, type AgentErrorData, type AgentInfo, type HelpersParams, type HelpersResult, type VerifyParams, type VerifyResult } from '../protocol';
 
 /** A failure reported by an agent, with the fix when the agent knows one. */
 export class AgentError extends Error {
   constructor(message: string, readonly data: AgentErrorData | undefined, readonly target: string) {
-    super(data?.fix ? `${message} — ${data.fix}` : message);
+    super(data?.fix && !message.includes(data.fix) ? `${message} — ${data.fix}` : message);
     this.name = 'AgentError';
   }
 }
@@ -22,7 +22,11 @@ export class AgentClient {
     readonly target: string,
     private readonly process?: ChildProcess,
   ) {
-    connection.onClose(() => this.markClosed('the agent connection closed'));
+    connection.onClose(() => {
+      this.markClosed('the agent connection closed');
+      // A closed connection leaves its pending requests waiting: disposing rejects them.
+      connection.dispose();
+    });
     connection.listen();
   }
 
@@ -56,6 +60,17 @@ export class AgentClient {
       if (err instanceof ResponseError) throw new AgentError(err.message, err.data as AgentErrorData | undefined, this.target);
       throw this.closeReason ?? new AgentError(`the agent on ${this.target} failed: ${(err as Error).message}`, { kind: 'WorkerDied' }, this.target);
     }
+  }
+
+  /** Any request of the protocol (session-protocol.ts has the session ones). */
+  request<P, R>(type: RequestType<P, R, AgentErrorData>, params: P): Promise<R>;
+  request<R>(type: RequestType0<R, AgentErrorData>): Promise<R>;
+  request<P, R>(type: RequestType<P, R, AgentErrorData> | RequestType0<R, AgentErrorData>, params?: P): Promise<R> {
+    return this.call(() => (params === undefined ? this.connection.sendRequest<R>(type.method) : this.connection.sendRequest<R>(type.method, params)));
+  }
+
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): void {
+    this.connection.onNotification(type, handler);
   }
 
   info(): Promise<AgentInfo> {

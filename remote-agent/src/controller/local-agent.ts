@@ -15,14 +15,15 @@ export interface LocalAgentOptions {
   log?: (line: string) => void;
   /** Prefix with `sudo -n` when not root (default: when getuid() !== 0). */
   sudo?: boolean;
+  /** Run the agent under this command, e.g. ['nsenter', '--net=/run/netns/x'] (argument array, no shell). */
+  wrapper?: readonly string[];
 }
 
 /** Start the agent as a child process of this machine and connect to it. */
 export function startLocalAgent(options: LocalAgentOptions = {}): AgentClient {
   const sudo = options.sudo ?? (process.getuid?.() !== 0);
-  const command = sudo ? 'sudo' : process.execPath;
-  const args = sudo ? ['-n', process.execPath, AGENT_SCRIPT] : [AGENT_SCRIPT];
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const argv = [...(sudo ? ['sudo', '-n'] : []), ...(options.wrapper ?? []), process.execPath, AGENT_SCRIPT];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stderr.setEncoding('utf8');
   let pending = '';
   let lastLine = '';
