@@ -3,6 +3,11 @@ import { AgentError } from '@ebpf-studio/remote-agent';
 import { BpfError } from '@ebpf-studio/libbpf-ts';
 import { demoCommand } from './commands/demo';
 import { lspCommand } from './commands/lsp';
+import { attachCommand } from './commands/attach';
+import { mapsCommand } from './commands/maps';
+import { detachCommand, sessionsCommand } from './commands/sessions';
+import { statsCommand } from './commands/stats';
+import { traceCommand } from './commands/trace';
 import { verifyCommand, VERIFY_HELP } from './commands/verify';
 import { EXIT, UsageFailure } from './exit-codes';
 
@@ -12,6 +17,13 @@ commands:
   verify FILE...   compile and judge every program with the kernel verifier
   demo             verify the bundled samples against this kernel and print the verdicts
   lsp --stdio      run the language server on stdin/stdout (what the VS Code extension starts)
+  attach FILE      verify, load and attach a program in a session; live stats until Ctrl-C
+  sessions         list sessions, their attachments and maps
+  detach           detach an attachment, a session's, or all
+  maps             show (BTF-decoded) map contents, --watch to follow
+  trace            stream ring/perf buffer records or trace_pipe lines
+  stats            run counts, average ns and CPU share per attached program
+  (each takes --node N for a node from ebpf-studio.yaml, an ssh alias or user@host[:port])
 
 ebpf-studio COMMAND --help for a command's options.
 
@@ -27,6 +39,18 @@ export async function main(argv: string[]): Promise<number> {
         return await demoCommand(rest);
       case 'lsp':
         return await lspCommand(rest);
+      case 'attach':
+        return await attachCommand(rest);
+      case 'sessions':
+        return await sessionsCommand(rest);
+      case 'detach':
+        return await detachCommand(rest);
+      case 'maps':
+        return await mapsCommand(rest);
+      case 'trace':
+        return await traceCommand(rest);
+      case 'stats':
+        return await statsCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -8,3 +8,4 @@ export { CATALOGUE, classifyLines } from './engine/catalogue';
 export type { CatalogueEntry } from './engine/catalogue';
 export type * from './engine/types';
 export { startLanguageServer } from './lsp/server';
+export { settingsToPatches } from './engine/settings';

@@ -4,6 +4,7 @@ import { EngineError, verifyObjectFile, verifySource, type VerifyReport } from '
 import { startLocalAgent } from '@ebpf-studio/remote-agent';
 import { formatReport, jsonReport } from '../format';
 import { EXIT, UsageFailure } from '../exit-codes';
+import { parseSets } from '../options';
 
 export const VERIFY_HELP = `usage: ebpf-studio verify FILE.bpf.c|FILE.o... [options]
 
@@ -19,16 +20,6 @@ Compile BPF C with clang and judge every program with the kernel verifier.
   --timeout MS         clang timeout (default 20000)
 
 exit: 0 every program accepted; 1 a rejection, compile error or no program; 2 could not run`;
-
-function parseSets(values: string[]): Record<string, string> {
-  const sets: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    if (eq <= 0) throw new UsageFailure(`--set ${v}: expected NAME=VALUE`);
-    sets[v.slice(0, eq)] = v.slice(eq + 1);
-  }
-  return sets;
-}
 
 export async function verifyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
