@@ -58,3 +58,5 @@ export type { PerfBufferOptions } from './kernel/perf-buffer';
 export type { ProgramInfo, ProgramStats } from './kernel/prog-stats';
 export type { TestRunOptions, TestRunResult } from './kernel/test-run';
 export type { LockdownMode } from './kernel/features';
+export { listLinks } from './kernel/links';
+export type { LinkSummary } from './kernel/links';

@@ -20,6 +20,14 @@ export interface AgentInfo {
   /** Why the agent cannot load BPF here (missing libbpf, no privileges ...), with the fix. */
   problems: string[];
   btf: boolean;
+  /** Network interfaces with their index and addresses. */
+  interfaces?: { name: string; ifindex: number; addresses: string[] }[];
+  /** Where the cgroup v2 file system is mounted. */
+  cgroup2?: string;
+  /** Kernel features that decide how programs attach (tcx, sk_msg links, kprobes ...). */
+  features?: Record<string, boolean | string>;
+  /** bpf_links already in the kernel (a CNI's, other tools', ours), by hook. */
+  links?: { id: number; type: string; progId: number; ifname?: string; cgroupId?: string; attachType?: number }[];
 }
 
 export interface InitialValuePatchWire {

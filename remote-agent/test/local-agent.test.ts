@@ -25,6 +25,10 @@ describe('local agent over JSON-RPC (real kernel)', () => {
     assert.equal(info.kernelRelease, readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim());
     assert.match(info.libbpfVersion ?? '', /^1\.\d+$/);
     assert.deepEqual(info.problems, []);
+    assert.ok(info.interfaces?.some((i) => i.name === 'lo' && i.ifindex === 1), 'interfaces with their index');
+    assert.match(info.cgroup2 ?? '', /^\/sys\/fs\/cgroup/);
+    assert.equal(typeof info.features?.['tcx'], 'boolean');
+    assert.ok(Array.isArray(info.links));
   });
 
   test('helper availability per program type comes from this kernel', async (t) => {

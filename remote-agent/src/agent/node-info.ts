@@ -1,6 +1,6 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { arch, hostname, release } from 'node:os';
-import { libbpfVersion } from '@ebpf-studio/libbpf-ts';
+import { arch, hostname, networkInterfaces, release } from 'node:os';
+import { interfaceIndex, kernelFeatures, libbpfVersion, listLinks } from '@ebpf-studio/libbpf-ts';
 import { PROTOCOL_VERSION, type AgentInfo } from '../protocol';
 import { AGENT_VERSION } from './version';
 
@@ -23,6 +23,40 @@ function effectiveCaps(): bigint {
 const CAP_NET_ADMIN = 12n;
 const CAP_SYS_ADMIN = 21n;
 const CAP_BPF = 39n;
+
+function interfaces(): NonNullable<AgentInfo['interfaces']> {
+  return Object.entries(networkInterfaces()).flatMap(([name, addrs]) => {
+    try {
+      return [{ name, ifindex: interfaceIndex(name), addresses: (addrs ?? []).map((a) => a.cidr ?? a.address) }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function cgroup2Mount(): string | undefined {
+  return readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' '))
+    .find((f) => f[2] === 'cgroup2')?.[1];
+}
+
+/** What is on the node beyond the basics; each part is best effort (an unprivileged agent sees less). */
+function inventory(): Pick<AgentInfo, 'interfaces' | 'cgroup2' | 'features' | 'links'> {
+  const ifaces = interfaces();
+  const names = new Map(ifaces.map((i) => [i.ifindex, i.name]));
+  const facts: Pick<AgentInfo, 'interfaces' | 'cgroup2' | 'features' | 'links'> = { interfaces: ifaces };
+  const cgroup2 = cgroup2Mount();
+  if (cgroup2) facts.cgroup2 = cgroup2;
+  try {
+    const { kernelRelease: _release, ...features } = kernelFeatures();
+    facts.features = features as unknown as Record<string, boolean | string>;
+    facts.links = listLinks().map((l) => ({ ...l, ...(l.ifindex !== undefined && names.has(l.ifindex) ? { ifname: names.get(l.ifindex)! } : {}) }));
+  } catch {
+    // Without privileges the kernel answers neither; problems[] already says why.
+  }
+  return facts;
+}
 
 export function nodeInfo(): AgentInfo {
   const problems: string[] = [];
@@ -52,5 +86,6 @@ export function nodeInfo(): AgentInfo {
     ...(version ? { libbpfVersion: version } : {}),
     problems,
     btf,
+    ...(problems.length === 0 ? inventory() : { interfaces: interfaces() }),
   };
 }
