@@ -1,5 +1,6 @@
 import { release } from 'node:os';
 import { PermissionError } from '../errors';
+import { closeFd, syscalls } from './bpf-syscall';
 import { native } from './native';
 
 /**
@@ -50,42 +51,21 @@ let bound: ProbeNative | undefined;
 
 function probeNative(): ProbeNative {
   if (bound) return bound;
-  const { koffi } = native();
-  const bpf = koffi.load('libbpf.so.1');
-  const libc = koffi.load('libc.so.6');
-  const opts = koffi.struct('bpf_prog_load_opts_1_1', {
-    sz: 'size_t',
-    attempts: 'int',
-    expected_attach_type: 'int',
-    prog_btf_fd: 'uint32_t',
-    prog_flags: 'uint32_t',
-    prog_ifindex: 'uint32_t',
-    kern_version: 'uint32_t',
-    attach_btf_id: 'uint32_t',
-    attach_prog_fd: 'uint32_t',
-    attach_btf_obj_fd: 'uint32_t',
-    fd_array: 'void *',
-    func_info: 'void *',
-    func_info_cnt: 'uint32_t',
-    func_info_rec_size: 'uint32_t',
-    line_info: 'void *',
-    line_info_cnt: 'uint32_t',
-    line_info_rec_size: 'uint32_t',
-    log_level: 'uint32_t',
-    log_size: 'uint32_t',
-    log_buf: 'void *',
-  });
-  const load = bpf.func('int bpf_prog_load(int type, const char *name, const char *license, const void *insns, size_t cnt, const bpf_prog_load_opts_1_1 *opts)');
+  const s = syscalls();
+  const bpf = s.koffi.load('libbpf.so.1');
   const loadVmlinux = bpf.func('void *btf__load_vmlinux_btf(void)');
   const findByName = bpf.func('int btf__find_by_name_kind(const void *btf, const char *name, uint32_t kind)');
   const freeBtf = bpf.func('void btf__free(void *btf)');
-  const size = koffi.sizeof(opts);
+  const size = s.koffi.sizeof(s.progLoadOpts);
   bound = {
     progLoad: (type, insns, count, o, log) => {
       log[0] = 0;
-      return load(type, null, 'GPL', insns, count, { sz: size, ...o, log_level: 1, log_size: log.length, log_buf: log }) as number;
+      return s.progLoad(type, null, 'GPL', insns, count, { sz: size, ...o, log_level: 1, log_size: log.length, log_buf: log }) as number;
     },
-    close: libc.func('int close(int fd)'),
+    close: (fd) => {
+      closeFd(fd);
+      return 0;
+    },
     vmlinuxFuncId: (name) => {
       const btf = loadVmlinux();
       if (btf === null) return undefined;
