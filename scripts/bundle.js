@@ -61,7 +61,8 @@ async function bundle() {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['vscode', ...RUNTIME_PACKAGES.filter((p) => p.external).map((p) => p.name)],
+    // ssh2's optional native speed-ups (cpu-features, *.node) are left out: it falls back to JS.
+    external: ['vscode', 'cpu-features', '*.node', ...RUNTIME_PACKAGES.filter((p) => p.external).map((p) => p.name)],
     minify: true,
     keepNames: true,
     sourcemap: false,

@@ -18,6 +18,9 @@ command -v bpftool >/dev/null 2>&1 || missing+=(bpftool)
 [ -x /usr/bin/time ] || missing+=(time)
 command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
 command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
@@ -42,3 +45,4 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
 fi
 
 npx tsc -b
+node scripts/bundle.js
