@@ -1,5 +1,5 @@
 import { relative, isAbsolute } from 'node:path';
-import type { EngineDiagnostic, ProgramReport, VerifyReport } from '@ebpf-studio/server';
+import type { EngineDiagnostic, ProgramReport, VerdictMatrix, VerifyReport } from '@ebpf-studio/server';
 
 export function displayPath(file: string): string {
   if (!isAbsolute(file)) return file;
@@ -52,4 +52,15 @@ export function jsonReport(report: VerifyReport): object {
     })),
     diagnostics: report.diagnostics,
   };
+}
+
+/** Per-kernel verdicts side by side: diagnostics (each saying where it holds), then one line per program. */
+export function formatMatrix(matrix: VerdictMatrix): string {
+  const lines = matrix.diagnostics.flatMap(formatDiagnostic);
+  for (const p of matrix.programs) {
+    const cells = Object.entries(p.verdicts).map(([node, v]) => `${v.verdict === 'accepted' ? '✓' : '✗'} ${node} (${v.kernel})${v.code ? ` ${v.code}` : ''}`);
+    lines.push(`${p.name} [SEC("${p.section}")]: ${cells.join(' · ')}`);
+  }
+  for (const u of matrix.unreachable) lines.push(`– ${u.node}: not reached: ${u.error}`);
+  return lines.join('\n');
 }

@@ -1,5 +1,5 @@
 import { EngineError } from '@ebpf-studio/server';
-import { AgentError } from '@ebpf-studio/remote-agent';
+import { AgentError, AttachTargetError, InventoryError, SshConfigError, SshError, TargetSyntaxError } from '@ebpf-studio/remote-agent';
 import { BpfError } from '@ebpf-studio/libbpf-ts';
 import { demoCommand } from './commands/demo';
 import { lspCommand } from './commands/lsp';
@@ -68,7 +68,11 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`ebpf-studio: ${(err as Error).message}`);
       return EXIT.couldNotRun;
     }
-    if (err instanceof EngineError || err instanceof AgentError || err instanceof BpfError) {
+    if (err instanceof TargetSyntaxError || err instanceof InventoryError || err instanceof AttachTargetError || err instanceof SshConfigError) {
+      console.error(`ebpf-studio: ${err.message}`);
+      return EXIT.couldNotRun;
+    }
+    if (err instanceof EngineError || err instanceof AgentError || err instanceof BpfError || err instanceof SshError) {
       console.error(`ebpf-studio: ${err.message}`);
       return EXIT.couldNotRun;
     }

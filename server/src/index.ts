@@ -9,3 +9,5 @@ export type { CatalogueEntry } from './engine/catalogue';
 export type * from './engine/types';
 export { startLanguageServer } from './lsp/server';
 export { settingsToPatches } from './engine/settings';
+export { verdictMatrix } from './engine/matrix';
+export type { TargetOutcome, VerdictMatrix } from './engine/matrix';

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { EngineError, verifyObjectFile, verifySource, type VerifyReport } from '@ebpf-studio/server';
+import { EngineError, verdictMatrix, verifyObjectFile, verifySource, type TargetOutcome, type VerifyOptions, type VerifyReport } from '@ebpf-studio/server';
 import { startLocalAgent } from '@ebpf-studio/remote-agent';
-import { formatReport, jsonReport } from '../format';
+import { formatMatrix, formatReport, jsonReport } from '../format';
+import { localTarget, type AgentTarget } from '../agent-target';
+import { nodeTarget, selectNodes, TARGET_OPTIONS } from '../target-options';
 import { EXIT, UsageFailure } from '../exit-codes';
 import { parseSets } from '../options';
 
@@ -18,8 +20,12 @@ Compile BPF C with clang and judge every program with the kernel verifier.
   --vmlinux            provide vmlinux.h for this kernel (generated from its BTF once, then cached)
   --log-level 1|2      verifier log level for rejected programs (default 1)
   --timeout MS         clang timeout (default 20000)
+  --node N             verify on a node's kernel (repeatable; 'local' is this machine): one verdict per kernel
+  --cluster C          every node of a cluster in ebpf-studio.yaml (repeatable)
+  --config FILE, --ssh-config FILE, --accept-new-host-key   how nodes are found and trusted
 
-exit: 0 every program accepted; 1 a rejection, compile error or no program; 2 could not run`;
+exit: 0 every program accepted; 1 a rejection, compile error or no program; 2 could not run
+(with nodes: 2 when a node could not be reached and none rejected)`;
 
 export async function verifyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -36,6 +42,9 @@ export async function verifyCommand(argv: string[]): Promise<number> {
       vmlinux: { type: 'boolean', default: false },
       'log-level': { type: 'string' },
       timeout: { type: 'string' },
+      ...TARGET_OPTIONS,
+      node: { type: 'string', multiple: true, default: [] },
+      cluster: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -49,34 +58,33 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageFailure('--timeout takes a positive number of milliseconds');
   const sets = parseSets(values.set);
+  const engineOptions = (agent: VerifyOptions['agent']): VerifyOptions => ({
+    agent,
+    sets,
+    ...(values.caps ? { caps: values.caps } : {}),
+    ...(values.clang ? { clang: values.clang } : {}),
+    includePaths: values.include,
+    defines: values.define,
+    flags: values.cflag,
+    vmlinux: values.vmlinux,
+    ...(logLevel ? { logLevel: logLevel as 1 | 2 } : {}),
+    ...(timeoutMs ? { timeoutMs } : {}),
+  });
+  if (values.node.length > 0 || values.cluster.length > 0) {
+    const { node, cluster, json, ...rest } = values;
+    return verifyOnNodes(positionals, node, cluster, rest, json, engineOptions);
+  }
   const agent = startLocalAgent({ log: (line) => process.stderr.write(`agent: ${line}\n`) });
   try {
     const info = await agent.info();
     if (info.problems.length > 0) throw new EngineError(`cannot verify on this machine: ${info.problems.join('; ')}`);
     const reports: VerifyReport[] = [];
     for (const file of positionals) {
-      const options = {
-        agent,
-        sets,
-        ...(values.caps ? { caps: values.caps } : {}),
-        ...(values.clang ? { clang: values.clang } : {}),
-        includePaths: values.include,
-        defines: values.define,
-        flags: values.cflag,
-        vmlinux: values.vmlinux,
-        ...(logLevel ? { logLevel: logLevel as 1 | 2 } : {}),
-        ...(timeoutMs ? { timeoutMs } : {}),
-      };
+      const options = engineOptions(agent);
       let report: VerifyReport;
       if (file.endsWith('.o')) report = await verifyObjectFile(file, options);
       else {
-        let text: string;
-        try {
-          text = await readFile(file, 'utf8');
-        } catch (err) {
-          throw new UsageFailure(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-        }
-        report = await verifySource(text, file, options);
+        report = await verifySource(await readSource(file), file, options);
       }
       reports.push(report);
       if (!values.json) console.log(formatReport(report));
@@ -85,5 +93,64 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     return reports.every((r) => r.ok) ? EXIT.ok : EXIT.rejected;
   } finally {
     agent.dispose();
+  }
+}
+
+async function readSource(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageFailure(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** One verdict per node's kernel, side by side; a node that cannot be reached is named, not fatal. */
+async function verifyOnNodes(
+  files: string[],
+  nodes: string[],
+  clusters: string[],
+  values: Parameters<typeof selectNodes>[2],
+  json: boolean,
+  engineOptions: (agent: VerifyOptions['agent']) => VerifyOptions,
+): Promise<number> {
+  const wantsLocal = nodes.includes('local');
+  const { targets, inventory } = selectNodes(nodes.filter((n) => n !== 'local'), clusters, values);
+  type Opened = { name: string; target?: AgentTarget; error?: string };
+  const opened = await Promise.all<Opened>([
+    ...(wantsLocal ? [Promise.resolve<Opened>({ name: 'local', target: localTarget() })] : []),
+    ...targets.map((t) =>
+      nodeTarget(t, values, inventory).then(
+        (target): Opened => ({ name: t.name, target }),
+        (err: Error): Opened => ({ name: t.name, error: err.message }),
+      ),
+    ),
+  ]);
+  let worst: number = EXIT.ok;
+  const results: object[] = [];
+  try {
+    for (const file of files) {
+      const text = await readSource(file);
+      const outcomes: TargetOutcome[] = await Promise.all(
+        opened.map(async (o): Promise<TargetOutcome> => {
+          if (!o.target) return { node: o.name, error: o.error ?? 'not reached' };
+          try {
+            const report = await verifySource(text, file, engineOptions(o.target.agent));
+            return { node: o.name, kernel: report.kernel ?? 'unknown', report };
+          } catch (err) {
+            return { node: o.name, error: (err as Error).message };
+          }
+        }),
+      );
+      const matrix = verdictMatrix(outcomes);
+      if (json) results.push({ file, ...matrix });
+      else console.log(formatMatrix(matrix));
+      const rejected = outcomes.some((o) => 'report' in o && !o.report.ok);
+      worst = Math.max(worst, rejected ? EXIT.rejected : matrix.unreachable.length > 0 ? EXIT.couldNotRun : EXIT.ok);
+    }
+    if (json) console.log(JSON.stringify(results.length === 1 ? results[0] : results, null, 2));
+    if (worst === EXIT.couldNotRun && !json) console.error('some nodes could not be reached and none rejected');
+    return worst;
+  } finally {
+    await Promise.all(opened.map((o) => o.target?.close()));
   }
 }

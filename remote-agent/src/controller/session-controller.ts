@@ -1,5 +1,6 @@
 import {
   AttachRequest,
+  DetachRequest,
   SessionCloseRequest,
   SessionHeartbeatRequest,
   SessionOpenRequest,
@@ -58,6 +59,11 @@ export class SessionController {
 
   attach(params: Omit<AttachParams, 'id' | 'token'>): Promise<AttachmentInfo> {
     return this.agent.request(AttachRequest, { ...params, id: this.handle.id, token: this.handle.token });
+  }
+
+  /** Detach one attachment of this session (the session stays open). */
+  async detach(attachment: string): Promise<void> {
+    await this.agent.request(DetachRequest, { id: this.handle.id, attachment });
   }
 
   /** Stop heartbeating without closing: the node rolls back when the lease runs out. */

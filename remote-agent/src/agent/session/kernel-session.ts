@@ -254,7 +254,7 @@ export class KernelSession implements SessionKernel {
     } else {
       const { fd, spec } = this.map(source.map);
       const typeId = source.btfType && spec.btf ? spec.btf.findByName(source.btfType)?.id : undefined;
-      if (source.btfType && typeId === undefined) throw new BpfError(`no BTF type '${source.btfType}' in the object`, 'name a struct the program writes into the buffer, e.g. --type event');
+      if (source.btfType && typeId === undefined) throw new BpfError(`no BTF type '${source.btfType}' in the object`, 'name a struct the program writes into the buffer; it must be in the object\'s BTF, e.g. through a global `const struct event *event_type __attribute__((unused));`');
       const decode = (bytes: Uint8Array): unknown => (typeId !== undefined && spec.btf ? formatValue(spec.btf, typeId, bytes) : Buffer.from(bytes).toString('hex'));
       if (source.kind === 'ringbuf') {
         const reader = new RingBufferReader(fd, (bytes) => push(decode(bytes)));
