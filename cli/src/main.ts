@@ -4,6 +4,7 @@ import { BpfError } from '@ebpf-studio/libbpf-ts';
 import { demoCommand } from './commands/demo';
 import { lspCommand } from './commands/lsp';
 import { attachCommand } from './commands/attach';
+import { nodesCommand } from './commands/nodes';
 import { mapsCommand } from './commands/maps';
 import { detachCommand, sessionsCommand } from './commands/sessions';
 import { statsCommand } from './commands/stats';
@@ -17,6 +18,7 @@ commands:
   verify FILE...   compile and judge every program with the kernel verifier
   demo             verify the bundled samples against this kernel and print the verdicts
   lsp --stdio      run the language server on stdin/stdout (what the VS Code extension starts)
+  nodes            the nodes of ebpf-studio.yaml with their kernel and reachability
   attach FILE      verify, load and attach a program in a session; live stats until Ctrl-C
   sessions         list sessions, their attachments and maps
   detach           detach an attachment, a session's, or all
@@ -39,6 +41,8 @@ export async function main(argv: string[]): Promise<number> {
         return await demoCommand(rest);
       case 'lsp':
         return await lspCommand(rest);
+      case 'nodes':
+        return await nodesCommand(rest);
       case 'attach':
         return await attachCommand(rest);
       case 'sessions':
