@@ -23,3 +23,4 @@ export { AGENT_COMMAND } from './controller/ssh/bootstrap-script';
 export { preflightProblems } from './controller/ssh/probe';
 export type { NodeProbe, PreflightProblem } from './controller/ssh/probe';
 export type { BootstrapReport } from './controller/ssh/bootstrap';
+export { isPlainName } from './controller/ssh/target';

@@ -11,3 +11,6 @@ export { startLanguageServer } from './lsp/server';
 export { settingsToPatches } from './engine/settings';
 export { verdictMatrix } from './engine/matrix';
 export type { TargetOutcome, VerdictMatrix } from './engine/matrix';
+export * from './policy';
+export { buildMaglevTable, flowHash, isPrime, slotCounts, MAGLEV_DEFAULT_SIZE, MAGLEV_NO_BACKEND } from './policy/maglev';
+export type { MaglevBackend } from './policy/maglev';

@@ -37,7 +37,7 @@ function processGone(pid: number): boolean {
   }
 }
 
-test('a VM node boots Debian 6.1 from the cached image and answers SSH; no Node.js; stop leaves nothing', { timeout: 45 * 60_000 }, async (t) => {
+test('a VM node built from Debian packages boots the 6.1 kernel and answers SSH; no Node.js; stop leaves nothing', { timeout: 45 * 60_000 }, async (t) => {
   if (!requireKernel(t)) return;
   const interrupted = join(vmCacheDir(), 'images', '.build-0123456789abcdef-999999999');
   mkdirSync(interrupted, { recursive: true });

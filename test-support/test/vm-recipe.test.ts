@@ -6,7 +6,7 @@ import { describeRecipe, GUEST_PACKAGES, makeRecipe, recipeKey } from '../src/vm
 
 const KERNEL = { name: 'linux-image-6.1.0-56-cloud-amd64-unsigned', version: '6.1.192-2' };
 
-test('the image cache key follows the recipe: kernel version and keys change it, nothing else does', async () => {
+test('the image cache key follows the recipe: the same inputs give the same key, another kernel version or other keys another', async () => {
   const dir = tempDir('ebst-vm-recipe-');
   const keys = await cachedKeys(`${dir}/keys`);
   const again = await cachedKeys(`${dir}/keys`);

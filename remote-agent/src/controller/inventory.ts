@@ -10,6 +10,8 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pai
 import { isPlainName, parseSshTarget, TargetSyntaxError } from './ssh/target';
 
 export const INVENTORY_FILE = 'ebpf-studio.yaml';
+/** Keys of a cluster: its nodes here; `id` and `gateway` are read by the policy (server/src/policy). */
+const CLUSTER_KEYS = new Set(['nodes', 'id', 'gateway']);
 const NODE_KEYS = new Set(['name', 'ssh', 'sudo', 'lease']);
 
 /** A node to connect to: from the inventory, or named directly by an alias or user@host[:port]. */
@@ -160,7 +162,7 @@ function checkClusters(check: Checker, clustersNode: unknown, root: YAMLMap): Ma
       continue;
     }
     for (const other of body.items) {
-      if (keyText(other) !== 'nodes') check.warn(other.key as Node, body, `clusters.${cluster}: unknown key "${keyText(other)}"; ignored`);
+      if (!CLUSTER_KEYS.has(keyText(other) ?? '')) check.warn(other.key as Node, body, `clusters.${cluster}: unknown key "${keyText(other)}"; ignored`);
     }
     const nodes: NodeTarget[] = [];
     nodesNode.items.forEach((item, i) => {

@@ -1,12 +1,35 @@
 import type { HealthState } from './health';
 import type { Policy } from './policy-model';
 import { expectedShares, routePolicy } from './routing';
-import { decodeStatsKey, LB_CLUSTER_NONE, sumCounters } from './socket-lb-layout';
+import { LB_CLUSTER_NONE } from './socket-lb-layout';
 
-/** One lb_stats entry as read from the kernel: the key and one value per possible CPU. */
-export interface StatsRow {
-  readonly key: Uint8Array;
-  readonly values: readonly Uint8Array[];
+/** One lb_stats entry, summed over CPUs. */
+export interface ClusterCounts {
+  readonly serviceId: number;
+  readonly clusterId: number;
+  readonly connects: number;
+  readonly datagrams: number;
+}
+
+/**
+ * lb_stats entries as a map dump decodes them by BTF (libbpf-ts mapDump with `decode`, the session's
+ * `maps.dump`): key `{ service_id, cluster_id }`, value one `{ connects, datagrams }` per CPU (64-bit
+ * numbers as decimal strings). Entries of another shape are skipped.
+ */
+export function countsFromDump(entries: readonly { key: unknown; value: unknown }[]): ClusterCounts[] {
+  const counts: ClusterCounts[] = [];
+  for (const { key, value } of entries) {
+    const k = key as { service_id?: unknown; cluster_id?: unknown };
+    if (typeof k?.service_id !== 'number' || typeof k.cluster_id !== 'number' || !Array.isArray(value)) continue;
+    const perCpu = value as { connects?: unknown; datagrams?: unknown }[];
+    counts.push({
+      serviceId: k.service_id,
+      clusterId: k.cluster_id,
+      connects: perCpu.reduce((sum, v) => sum + Number(v?.connects ?? 0), 0),
+      datagrams: perCpu.reduce((sum, v) => sum + Number(v?.datagrams ?? 0), 0),
+    });
+  }
+  return counts;
 }
 
 export interface ClusterStatus {
@@ -30,25 +53,20 @@ export interface ServiceStatus {
 }
 
 /** Per service and cluster: the kernel's counts next to the split the policy asks for. */
-export function serviceStatus(policy: Policy, health: HealthState, rows: readonly StatsRow[]): ServiceStatus[] {
-  const counts = new Map<string, { connects: number; datagrams: number }>();
-  for (const row of rows) {
-    const { serviceId, clusterId } = decodeStatsKey(row.key);
-    const sum = sumCounters(row.values);
-    counts.set(`${serviceId}/${clusterId}`, { connects: Number(sum.connects), datagrams: Number(sum.datagrams) });
-  }
+export function serviceStatus(policy: Policy, health: HealthState, counts: readonly ClusterCounts[]): ServiceStatus[] {
+  const byKey = new Map(counts.map((c) => [`${c.serviceId}/${c.clusterId}`, { connects: c.connects, datagrams: c.datagrams }]));
   return routePolicy(policy, health).map((route) => {
     const id = route.service.id;
     const expected = expectedShares(route);
     const known = new Map(route.clusters.map((c) => [c.clusterId, c.cluster]));
     for (const cluster of policy.clusters.values()) if (!known.has(cluster.id)) known.set(cluster.id, cluster.name);
-    const clusters = [...known].map(([clusterId, cluster]) => ({ cluster, clusterId, ...(counts.get(`${id}/${clusterId}`) ?? { connects: 0, datagrams: 0 }) }));
+    const clusters = [...known].map(([clusterId, cluster]) => ({ cluster, clusterId, ...(byKey.get(`${id}/${clusterId}`) ?? { connects: 0, datagrams: 0 }) }));
     const total = clusters.reduce((sum, c) => sum + c.connects + c.datagrams, 0);
     return {
       service: route.service.name,
       serviceId: id,
       clusters: clusters.map((c) => ({ ...c, share: total === 0 ? 0 : (c.connects + c.datagrams) / total, expectedShare: expected.get(c.cluster) ?? 0 })),
-      noBackend: counts.get(`${id}/${LB_CLUSTER_NONE}`) ?? { connects: 0, datagrams: 0 },
+      noBackend: byKey.get(`${id}/${LB_CLUSTER_NONE}`) ?? { connects: 0, datagrams: 0 },
       total,
     };
   });

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
-import { isPlainName } from '@ebpf-studio/remote-agent/dist/src/controller/ssh/target';
+import { isPlainName } from '@ebpf-studio/remote-agent';
 import { parseSocketAddress } from './address';
 import { POLICY_VERSION, PolicyError, type ClusterDef, type Policy, type PolicyProblem } from './policy-model';
 import { readPrograms } from './read-programs';
 import { readServices } from './read-services';
 import { listTemplates, type TemplateCatalog } from './template-catalog';
-import { scalar, YamlChecker } from './yaml-checker';
+import { entryOf, scalar, YamlChecker, type YamlEntry } from './yaml-checker';
 
 /**
  * Reads the services-and-policy part of `ebpf-studio.yaml` (docs/policy.md): `version`, `localCluster`,
@@ -43,7 +43,7 @@ function readClusters(check: YamlChecker, node: unknown, fallback: unknown, need
       continue;
     }
     const body = check.pairs(e.value, e.keyNode, `clusters.${e.key}`);
-    const idEntry = body.find((b) => b.key === 'id');
+    const idEntry = entryOf(body, 'id');
     const id = scalar(idEntry?.value);
     if (idEntry === undefined) {
       if (needIds) check.error(e.keyNode, node, `clusters.${e.key} has no id: give every cluster a number from 1 to ${MAX_CLUSTER_ID}, the same on every node`);
@@ -60,7 +60,7 @@ function readClusters(check: YamlChecker, node: unknown, fallback: unknown, need
       continue;
     }
     ids.set(id, e.key);
-    const gatewayEntry = body.find((b) => b.key === 'gateway');
+    const gatewayEntry = entryOf(body, 'gateway');
     let cluster: ClusterDef = { name: e.key, id, at: check.at(e.keyNode, node) };
     if (gatewayEntry) {
       const raw = scalar(gatewayEntry.value);
@@ -92,7 +92,7 @@ export function checkPolicy(text: string, path = '<text>', options: PolicyReadOp
     return { problems: check.problems, warnings: check.warnings };
   }
   const top = check.pairs(root, undefined, 'the file');
-  const get = (key: string): { keyNode: unknown; value: unknown } | undefined => top.find((e) => e.key === key);
+  const get = (key: string): YamlEntry | undefined => entryOf(top, key);
 
   const versionEntry = get('version');
   const version = scalar(versionEntry?.value);

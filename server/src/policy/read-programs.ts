@@ -1,8 +1,8 @@
 import { isMap } from 'yaml';
-import { isPlainName } from '@ebpf-studio/remote-agent/dist/src/controller/ssh/target';
+import { isPlainName } from '@ebpf-studio/remote-agent';
 import type { Position, ProgramDef, SettingValue } from './policy-model';
 import { findTemplate, type TemplateCatalog, type TemplateParameter } from './template-catalog';
-import { scalar, type YamlChecker } from './yaml-checker';
+import { entryOf, scalar, type YamlChecker, type YamlEntry } from './yaml-checker';
 
 const PROGRAM_KEYS = ['name', 'template', 'attach', 'load', 'settings'];
 /** What resolveAttachTarget accepts as a cgroup path: no '..', no spaces or shell characters. */
@@ -41,7 +41,7 @@ function readProgram(check: YamlChecker, node: unknown, fallback: unknown, index
   const entries = check.pairs(node, fallback, where);
   if (!isMap(node)) return undefined;
   check.unknownKeys(entries, PROGRAM_KEYS, where, node);
-  const get = (key: string): { keyNode: unknown; value: unknown } | undefined => entries.find((e) => e.key === key);
+  const get = (key: string): YamlEntry | undefined => entryOf(entries, key);
   const problemsBefore = check.problems.length;
 
   const nameEntry = get('name');
@@ -76,7 +76,7 @@ function readProgram(check: YamlChecker, node: unknown, fallback: unknown, index
   if (attachEntry) {
     const attach = check.pairs(attachEntry.value, attachEntry.keyNode, `${label}.attach`);
     check.unknownKeys(attach, ['cgroup'], `${label}.attach`, attachEntry.value);
-    const cgroupEntry = attach.find((e) => e.key === 'cgroup');
+    const cgroupEntry = entryOf(attach, 'cgroup');
     cgroup = cgroupEntry ? check.string(cgroupEntry.value, cgroupEntry.keyNode, `${label}.attach.cgroup`) : undefined;
     if (cgroup !== undefined && (!CGROUP_PATH.test(cgroup) || cgroup.split('/').includes('..'))) {
       check.error(cgroupEntry?.value, attachEntry.value, `${label}.attach.cgroup "${cgroup}": a path below the cgroup2 mount, without "..", spaces or shell characters`);

@@ -1,11 +1,11 @@
 import { isMap } from 'yaml';
-import { parseDuration } from '@ebpf-studio/remote-agent/dist/src/controller/inventory';
-import { isPlainName } from '@ebpf-studio/remote-agent/dist/src/controller/ssh/target';
+import { parseDuration } from '@ebpf-studio/remote-agent';
+import { isPlainName } from '@ebpf-studio/remote-agent';
 import { parseSocketAddress, type SocketAddress } from './address';
 import { POLICY_TYPES, type ClusterDef, type Position, type ProbeDef, type Protocol, type ServiceDef, type ServicePolicy } from './policy-model';
 import { serviceIdOf } from './service-id';
 import { LB_MAX_CLUSTERS, LB_MAX_SERVICES } from './socket-lb-layout';
-import { scalar, type YamlChecker } from './yaml-checker';
+import { entryOf, scalar, type YamlChecker, type YamlEntry } from './yaml-checker';
 
 const MAX_WEIGHT = 1_000_000;
 const SERVICE_KEYS = ['name', 'id', 'vip', 'protocol', 'policy', 'endpoints', 'probe'];
@@ -90,7 +90,7 @@ function readOrder(check: YamlChecker, node: unknown, fallback: unknown, ctx: Se
 function readPolicy(check: YamlChecker, node: unknown, fallback: unknown, ctx: ServiceContext, where: string): ServicePolicy | undefined {
   const entries = check.pairs(node, fallback, `${where}.policy`);
   if (!isMap(node)) return undefined;
-  const get = (key: string): { keyNode: unknown; value: unknown } | undefined => entries.find((e) => e.key === key);
+  const get = (key: string): YamlEntry | undefined => entryOf(entries, key);
   const typeEntry = get('type');
   const type = scalar(typeEntry?.value);
   const types = POLICY_TYPES.join(', ');
@@ -225,7 +225,7 @@ function readService(check: YamlChecker, node: unknown, fallback: unknown, index
   const entries = check.pairs(node, fallback, where);
   if (!isMap(node)) return undefined;
   check.unknownKeys(entries, SERVICE_KEYS, where, node);
-  const get = (key: string): { keyNode: unknown; value: unknown } | undefined => entries.find((e) => e.key === key);
+  const get = (key: string): YamlEntry | undefined => entryOf(entries, key);
   const problemsBefore = check.problems.length;
 
   const nameEntry = get('name');

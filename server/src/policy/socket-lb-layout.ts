@@ -68,23 +68,6 @@ export function encodeStatsKey(serviceId: number, clusterId: number): Uint8Array
   return new StructWriter(LB_STATS_KEY).u32('service_id', serviceId).u32('cluster_id', clusterId).bytes;
 }
 
-export function decodeStatsKey(bytes: Uint8Array): { serviceId: number; clusterId: number } {
-  const r = new StructReader(LB_STATS_KEY, bytes);
-  return { serviceId: r.u32('service_id'), clusterId: r.u32('cluster_id') };
-}
-
-/** Sums one lb_stats value over CPUs. */
-export function sumCounters(perCpu: readonly Uint8Array[]): { connects: bigint; datagrams: bigint } {
-  let connects = 0n;
-  let datagrams = 0n;
-  for (const bytes of perCpu) {
-    const r = new StructReader(LB_COUNTERS, bytes);
-    connects += r.u64('connects');
-    datagrams += r.u64('datagrams');
-  }
-  return { connects, datagrams };
-}
-
 /** An lb_endpoint's bytes as policy text, e.g. `127.0.0.1:18080`. */
 export function decodeEndpoint(bytes: Uint8Array): string {
   const r = new StructReader(LB_ENDPOINT, bytes);

@@ -80,10 +80,6 @@ export class StructReader<F extends string> {
     return this.view.getUint32(field(this.layout, name, 4).offset, true);
   }
 
-  u64(name: F): bigint {
-    return this.view.getBigUint64(field(this.layout, name, 8).offset, true);
-  }
-
   u16Be(name: F): number {
     return this.view.getUint16(field(this.layout, name, 2).offset, false);
   }

@@ -1,5 +1,17 @@
-import { isMap, isScalar, isSeq, type LineCounter, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isMap, isScalar, isSeq, type LineCounter, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { PolicyProblem, Position } from './policy-model';
+
+/** One key of a mapping, with the nodes errors are positioned on. */
+export interface YamlEntry {
+  readonly key: string;
+  readonly keyNode: unknown;
+  readonly value: unknown;
+}
+
+/** The entry for `key`, if the mapping has one. */
+export function entryOf(entries: readonly YamlEntry[], key: string): YamlEntry | undefined {
+  return entries.find((e) => e.key === key);
+}
 
 /** Collects positioned problems while walking a parsed YAML document. */
 export class YamlChecker {
@@ -23,12 +35,12 @@ export class YamlChecker {
   }
 
   /** A mapping's pairs with their key text; reports (and returns none for) anything that is not a mapping. */
-  pairs(node: unknown, fallback: unknown, what: string): { key: string; keyNode: unknown; value: unknown; pair: Pair }[] {
+  pairs(node: unknown, fallback: unknown, what: string): YamlEntry[] {
     if (!isMap(node)) {
       this.error(node, fallback, `${what} must be a mapping`);
       return [];
     }
-    return (node as YAMLMap).items.map((pair) => ({ key: isScalar(pair.key) ? String(pair.key.value) : '', keyNode: pair.key, value: pair.value, pair }));
+    return (node as YAMLMap).items.map((pair) => ({ key: isScalar(pair.key) ? String(pair.key.value) : '', keyNode: pair.key, value: pair.value }));
   }
 
   /** A sequence's items; reports (and returns none for) anything that is not a sequence. */
@@ -49,7 +61,7 @@ export class YamlChecker {
   }
 
   /** Warns about keys outside `known`. */
-  unknownKeys(entries: readonly { key: string; keyNode: unknown }[], known: readonly string[], where: string, fallback: unknown): void {
+  unknownKeys(entries: readonly YamlEntry[], known: readonly string[], where: string, fallback: unknown): void {
     for (const e of entries) {
       if (!known.includes(e.key)) this.warn(e.keyNode, fallback, `${where}: unknown key "${e.key}" (known: ${known.join(', ')}); ignored`);
     }

@@ -74,7 +74,7 @@ export async function buildVmImage(options: BuildVmImageOptions = {}): Promise<V
     for (const entry of readdirSync(layout.images)) {
       if (entry.startsWith(BUILD_PREFIX)) removeTree(join(layout.images, entry));
     }
-    const cached = ['base.img', 'vmlinuz', MANIFEST].every((file) => existsSync(join(dir, file)));
+    const cached = await usable(dir);
     if (!cached) {
       removeTree(dir);
       await build(recipe, description, key, layout.images, logFile);
@@ -98,6 +98,21 @@ export async function buildVmImage(options: BuildVmImageOptions = {}): Promise<V
       elapsedMs: Date.now() - started,
     };
   });
+}
+
+/**
+ * A cached image is reused only when complete and clean by `e2fsck -fn` (16 ms). VMs never write to it
+ * (they boot from overlays, and it is read-only), so a failure means it was damaged outside the harness:
+ * it is rebuilt rather than repaired.
+ */
+async function usable(dir: string): Promise<boolean> {
+  if (!['base.img', 'vmlinuz', MANIFEST].every((file) => existsSync(join(dir, file)))) return false;
+  try {
+    await run('e2fsck', ['-fn', join(dir, 'base.img')]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function build(recipe: Recipe, description: RecipeDescription, key: string, images: string, logFile: string): Promise<void> {
