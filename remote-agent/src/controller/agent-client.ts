@@ -2,6 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { CancellationTokenSource, ResponseError, type CancellationToken, type MessageConnection, type NotificationType, type RequestType, type RequestType0 } from 'vscode-jsonrpc';
 import { HelpersRequest, InfoRequest, VerifyRequest, type AgentErrorData, type AgentInfo, type HelpersParams, type HelpersResult, type VerifyParams, type VerifyResult } from '../protocol';
 
+const CLOSE_REASON_WAIT_MS = 1000;
+
 /** A failure reported by an agent, with the fix when the agent knows one. */
 export class AgentError extends Error {
   constructor(message: string, readonly data: AgentErrorData | undefined, readonly target: string) {
@@ -14,6 +16,11 @@ export class AgentError extends Error {
 export class AgentClient {
   private closed = false;
   private closeReason: AgentError | undefined;
+  private signalClosed: () => void = () => undefined;
+  /** Resolves once we know why the agent is gone (closeReason is set). */
+  private readonly closedSignal = new Promise<void>((resolve) => {
+    this.signalClosed = resolve;
+  });
   private readonly closeListeners: ((reason: string) => void)[] = [];
 
   constructor(
@@ -39,6 +46,7 @@ export class AgentClient {
   /** The agent could not start or died: later and pending calls fail with this error. */
   fail(error: AgentError): void {
     this.closeReason ??= error;
+    this.signalClosed();
     this.markClosed(error.message);
     this.connection.dispose();
   }
@@ -56,6 +64,8 @@ export class AgentClient {
     try {
       return await run();
     } catch (err) {
+      // A write to an agent that is exiting fails before we learn why it exits: wait a moment for that.
+      if (!this.closeReason) await Promise.race([this.closedSignal, new Promise((r) => setTimeout(r, CLOSE_REASON_WAIT_MS))]);
       if (this.closeReason) throw this.closeReason;
       if (err instanceof ResponseError) throw new AgentError(err.message, err.data as AgentErrorData | undefined, this.target);
       throw this.closeReason ?? new AgentError(`the agent on ${this.target} failed: ${(err as Error).message}`, { kind: 'WorkerDied' }, this.target);

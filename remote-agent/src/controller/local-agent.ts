@@ -43,7 +43,8 @@ export function startLocalAgent(options: LocalAgentOptions = {}): AgentClient {
     const what = sudo ? `cannot run sudo (${err.code ?? err.message})` : `cannot start the agent (${err.code ?? err.message})`;
     client.fail(new AgentError(`local agent: ${what}`, { kind: 'PermissionError', fix: PRIVILEGE_FIX }, 'local'));
   });
-  child.once('exit', (code, signal) => {
+  // 'close', not 'exit': stderr's last lines (sudo's complaint) arrive before it.
+  child.once('close', (code, signal) => {
     if (pending.trim()) {
       lastLine = pending;
       options.log?.(pending);

@@ -59,5 +59,7 @@ export interface VerifyReport {
   logs: Record<string, string>;
   /** Headers the source included (absolute paths): a change to one of them changes the verdict. */
   dependencies: string[];
+  /** With several targets: every target's verdicts side by side. */
+  matrix?: import('./matrix').VerdictMatrix;
   timings: { compileMs: number; verifyMs: number };
 }

@@ -5,8 +5,12 @@ export interface StudioSettings {
   includePaths: string[];
   defines: string[];
   debounceMs: number;
-  /** 'local' (this machine's kernel through the local agent). */
-  verifyTarget: string;
+  /** Whose kernels verify: 'local' (this machine's) and/or node names (ebpf-studio.yaml, ssh aliases). */
+  verifyTarget: string[];
+  /** ebpf-studio.yaml to resolve node names with; default: found upwards from the document. */
+  inventory: string;
+  /** `ssh -F` file for nodes; default: ~/.ssh/config. */
+  sshConfig: string;
   /** '' verifies with full root privileges; e.g. 'bpf,net_admin' as a reduced-capability loader. */
   caps: string;
   globs: string[];
@@ -23,7 +27,9 @@ export const DEFAULT_SETTINGS: StudioSettings = {
   includePaths: [],
   defines: [],
   debounceMs: 300,
-  verifyTarget: 'local',
+  verifyTarget: ['local'],
+  inventory: '',
+  sshConfig: '',
   caps: '',
   globs: ['**/*.bpf.c'],
   clangTimeoutMs: 20_000,
@@ -47,7 +53,9 @@ export function readSettings(raw: unknown): StudioSettings {
     includePaths: stringArray(r['includePaths'], DEFAULT_SETTINGS.includePaths),
     defines: stringArray(r['defines'], DEFAULT_SETTINGS.defines),
     debounceMs: num(r['debounceMs'], DEFAULT_SETTINGS.debounceMs),
-    verifyTarget: str(r['verifyTarget'], DEFAULT_SETTINGS.verifyTarget),
+    verifyTarget: typeof r['verifyTarget'] === 'string' && r['verifyTarget'] !== '' ? [r['verifyTarget']] : stringArray(r['verifyTarget'], DEFAULT_SETTINGS.verifyTarget).filter((t) => t !== '').slice(0, 16),
+    inventory: str(r['inventory'], ''),
+    sshConfig: str(r['sshConfig'], ''),
     caps: str(r['caps'], DEFAULT_SETTINGS.caps),
     globs: stringArray(r['globs'], DEFAULT_SETTINGS.globs),
     clangTimeoutMs: num(r['clangTimeoutMs'], DEFAULT_SETTINGS.clangTimeoutMs),
