@@ -40,6 +40,16 @@ describe('ebpf-studio against namespace nodes (real sshd)', () => {
     assert.match(r.out, /:26:\d+: error: .*\[BPF-NULL-DEREF\]/);
   });
 
+  test('--build-on-node compiles with the node\'s clang and gives the same diagnostic; odd clang arguments are refused there', (t) => {
+    if (!requireKernel(t)) return;
+    const file = join(ROOT, 'examples', 'failover-unchecked.bpf.c');
+    const r = run(['verify', file, '--node', 'east-1', '--build-on-node']);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /:26:\d+: error: .*\[BPF-NULL-DEREF\]/);
+    const refused = run(['verify', file, '--node', 'east-1', '--build-on-node', '--cflag=-Xclang']);
+    assert.match(refused.out, /not accepted for a build on the node/);
+  });
+
   test('an unreachable node is named; exit 2 when nothing was rejected', (t) => {
     if (!requireKernel(t)) return;
     const r = run(['verify', join(ROOT, 'examples', 'xdp-gateway-counter.bpf.c'), '--node', 'east-1', '--node', 'root@127.0.0.1:1']);

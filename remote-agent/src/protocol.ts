@@ -82,6 +82,24 @@ export interface HelpersParams {
 /** For each program type this kernel can load, the helper ids it may call. */
 export type HelpersResult = Record<string, number[]>;
 
+export interface BuildParams {
+  /** BPF C text, compiled as if it were `file` (the name diagnostics and line info carry). */
+  text: string;
+  file: string;
+  /** clang arguments besides input and output (argument array; never through a shell). */
+  args: string[];
+  clang?: string;
+  timeoutMs?: number;
+}
+
+export interface BuildResult {
+  /** base64 ELF object; absent when clang failed. */
+  object?: string;
+  stderr: string;
+  clangVersion: string;
+}
+
 export const InfoRequest = new RequestType0<AgentInfo, void>('agent/info');
+export const BuildRequest = new RequestType<BuildParams, BuildResult, AgentErrorData>('agent/build');
 export const HelpersRequest = new RequestType<HelpersParams, HelpersResult, AgentErrorData>('agent/helpers');
 export const VerifyRequest = new RequestType<VerifyParams, VerifyResult, AgentErrorData>('agent/verify');

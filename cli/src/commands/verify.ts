@@ -17,6 +17,7 @@ Compile BPF C with clang and judge every program with the kernel verifier.
   --clang PATH         clang binary (default: clang)
   -I DIR, -D DEF       include directory / preprocessor define (repeatable)
   --cflag FLAG         extra clang flag (repeatable)
+  --build-on-node      compile with each node's own clang and headers (quoted includes must exist there)
   --vmlinux            provide vmlinux.h for this kernel (generated from its BTF once, then cached)
   --log-level 1|2      verifier log level for rejected programs (default 1)
   --timeout MS         clang timeout (default 20000)
@@ -40,6 +41,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
       define: { type: 'string', short: 'D', multiple: true, default: [] },
       cflag: { type: 'string', multiple: true, default: [] },
       vmlinux: { type: 'boolean', default: false },
+      'build-on-node': { type: 'boolean', default: false },
       'log-level': { type: 'string' },
       timeout: { type: 'string' },
       ...TARGET_OPTIONS,
@@ -67,6 +69,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     defines: values.define,
     flags: values.cflag,
     vmlinux: values.vmlinux,
+    buildOnNode: values['build-on-node'],
     ...(logLevel ? { logLevel: logLevel as 1 | 2 } : {}),
     ...(timeoutMs ? { timeoutMs } : {}),
   });

@@ -8,7 +8,7 @@ import { hostname, release } from 'node:os';
 import { ResponseError, type RequestType } from 'vscode-jsonrpc';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import type { ObjectVerdict } from '@ebpf-studio/libbpf-ts';
-import { ERROR_CODES, HelpersRequest, InfoRequest, VerifyRequest, type AgentErrorData, type HelpersResult, type VerifyParams, type VerifyResult } from '../protocol';
+import { BuildRequest, ERROR_CODES, HelpersRequest, InfoRequest, VerifyRequest, type AgentErrorData, type HelpersResult, type VerifyParams, type VerifyResult } from '../protocol';
 import {
   AttachRequest,
   DetachRequest,
@@ -25,6 +25,7 @@ import {
   SessionResumeRequest,
   StatsRequest,
 } from '../session-protocol';
+import { buildOnNode } from './build';
 import { nodeInfo } from './node-info';
 import { createKernelSession, rollbackJournal } from './session/kernel-session';
 import { runSessionHost } from './session/host-main';
@@ -45,6 +46,14 @@ function serveStdio(): void {
   const connection = createMessageConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
 
   connection.onRequest(InfoRequest, () => nodeInfo());
+
+  connection.onRequest(BuildRequest, async (params) => {
+    try {
+      return await buildOnNode(params);
+    } catch (err) {
+      return failure(err);
+    }
+  });
 
   connection.onRequest(VerifyRequest, async (params: VerifyParams, token): Promise<VerifyResult | ResponseError<AgentErrorData>> => {
     const object = Buffer.from(params.object, 'base64');

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { CancellationTokenSource, ResponseError, type CancellationToken, type MessageConnection, type NotificationType, type RequestType, type RequestType0 } from 'vscode-jsonrpc';
-import { HelpersRequest, InfoRequest, VerifyRequest, type AgentErrorData, type AgentInfo, type HelpersParams, type HelpersResult, type VerifyParams, type VerifyResult } from '../protocol';
+import { BuildRequest, HelpersRequest, InfoRequest, VerifyRequest, type AgentErrorData, type AgentInfo, type BuildParams, type BuildResult, type HelpersParams, type HelpersResult, type VerifyParams, type VerifyResult } from '../protocol';
 
 const CLOSE_REASON_WAIT_MS = 1000;
 
@@ -85,6 +85,10 @@ export class AgentClient {
 
   info(): Promise<AgentInfo> {
     return this.call(() => this.connection.sendRequest(InfoRequest));
+  }
+
+  build(params: BuildParams): Promise<BuildResult> {
+    return this.call(() => this.connection.sendRequest(BuildRequest, params));
   }
 
   helpers(params: HelpersParams): Promise<HelpersResult> {

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { AgentClient } from '@ebpf-studio/remote-agent';
 import { parseClangDiagnostics, type ClangDiagnostic } from './clang-diagnostics';
 import { EngineError } from './engine-error';
 
@@ -125,4 +126,30 @@ export function compileSource(text: string, file: string, options: CompileOption
     });
     child.stdin.end(`# 1 "${resolve(file).replace(/["\\]/g, '\\$&')}"\n${text}`);
   });
+}
+
+/**
+ * Compile with the node's own clang through its agent (`agent/build`): for nodes whose headers or clang
+ * differ from this machine's. Quoted includes must exist on the node; the text travels in JSON-RPC.
+ */
+export async function compileOnAgent(text: string, file: string, options: CompileOptions, agent: AgentClient): Promise<CompileResult> {
+  const args = [
+    ...baseFlags(),
+    ...(options.includePaths ?? []).map((p) => `-I${p}`),
+    ...(options.defines ?? []).map((d) => `-D${d}`),
+    ...(options.flags ?? []),
+    '-fno-color-diagnostics',
+    '-fdiagnostics-print-source-range-info',
+  ];
+  const start = performance.now();
+  const built = await agent.build({ text, file: resolve(file), args, ...(options.clang ? { clang: options.clang } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+  const parsed = parseClangDiagnostics(built.stderr);
+  return {
+    ...(built.object ? { object: Buffer.from(built.object, 'base64') } : {}),
+    diagnostics: parsed.diagnostics,
+    unlocated: parsed.unlocated,
+    argv: args,
+    dependencies: [],
+    ms: performance.now() - start,
+  };
 }

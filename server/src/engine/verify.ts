@@ -5,7 +5,7 @@ import { parseVerifierLog, readBpfObject, type BpfObjectSpec, type ParsedLog, ty
 import { AgentError, type AgentClient, type VerifyResult } from '@ebpf-studio/remote-agent';
 import { CancellationTokenSource, type CancellationToken } from 'vscode-jsonrpc';
 import { classifyLines, UNKNOWN_LIBBPF, UNKNOWN_VERIFIER, type CatalogueEntry } from './catalogue';
-import { compileSource, type CompileOptions, type CompileResult } from './compile';
+import { compileOnAgent, compileSource, type CompileOptions, type CompileResult } from './compile';
 import { EngineError } from './engine-error';
 import { locateRootCause, type LocateContext, type ProgramPlace } from './root-cause';
 import { settingsToPatches } from './settings';
@@ -25,6 +25,8 @@ export interface VerifyOptions extends CompileOptions {
   logSize?: number;
   /** Generate (once per kernel build) and put on the include path a vmlinux.h for the local kernel. */
   vmlinux?: boolean;
+  /** Compile with the target node's clang and headers (agent/build) instead of this machine's. */
+  buildOnNode?: boolean;
   token?: CancellationToken;
 }
 
@@ -240,7 +242,8 @@ export async function verifySource(text: string, file: string, options: VerifyOp
   const abs = resolve(file);
   const source = new SourceText(text);
   const includePaths = options.vmlinux ? [...(options.includePaths ?? []), await vmlinuxIncludeDir()] : options.includePaths;
-  const compiled = await compileSource(text, abs, { ...options, ...(includePaths ? { includePaths } : {}) });
+  const compileOptions = { ...options, ...(includePaths ? { includePaths } : {}) };
+  const compiled = options.buildOnNode ? await compileOnAgent(text, abs, compileOptions, options.agent) : await compileSource(text, abs, compileOptions);
   const clangDiags = clangDiagnostics(compiled, abs, source);
   if (!compiled.object) {
     if (!clangDiags.some((d) => d.severity === 'error')) {

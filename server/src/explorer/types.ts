@@ -10,6 +10,8 @@ export interface ExplorerData {
   source?: string;
   /** The kernel release that verified, when known. */
   kernel?: string;
+  /** Diagnostics of the whole file (clang's, or for no program in particular). */
+  diagnostics: ExplorerDiagnostic[];
   programs: ExplorerProgram[];
 }
 

@@ -1,0 +1,151 @@
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HealthState, HealthStatus } from '@ebpf-studio/server';
+import { UsageFailure } from '../exit-codes';
+import type { TargetValues } from '../target-options';
+
+/**
+ * What a running `ebpf-studio run` leaves in `<project>/.ebpf-studio/run.json` (0600, in a 0700 directory)
+ * so that `apply`, `status` and `health` in other processes find its session: the session's id and owner
+ * token, where it runs, the policy text it applies, and health (marks by `health`, and by its probe).
+ * Read-modify-write goes through withStateLock.
+ */
+
+export interface RunAttachment {
+  readonly program: string;
+  readonly progId: number;
+  /** Where, as people read it: a cgroup path, a map name. */
+  readonly target: string;
+}
+
+export interface RunHealth {
+  /** Marks set with `ebpf-studio health`. */
+  readonly manual: HealthState;
+  /** What the run's TCP probe found (endpoints and gateways that did not answer). */
+  readonly probe: HealthState;
+}
+
+export interface RunState {
+  readonly version: 1;
+  /** The `run` process. */
+  readonly pid: number;
+  readonly startedAt: string;
+  /** How to reach the agent that holds the session (no --node: this machine). */
+  readonly target: Pick<TargetValues, 'node' | 'config' | 'ssh-config'>;
+  readonly session: { readonly id: string; readonly token: string; readonly leaseMs: number };
+  readonly attachments: readonly RunAttachment[];
+  /** Cgroup directories `run` created (outermost first); it removes them on exit. */
+  readonly createdCgroups: readonly string[];
+  /** The cgroup `--exec` commands run in. */
+  readonly execCgroup?: string;
+  /** ebpf-studio.yaml as last applied, and its path (for positions in messages). */
+  readonly policyPath: string;
+  readonly policyText: string;
+  /** Whether a loaded program has policy maps (clusterset-socket-lb's lb_services / lb_backends). */
+  readonly policyMaps: boolean;
+  readonly health: RunHealth;
+}
+
+const LOCK_WAIT_MS = 10_000;
+
+export function stateDir(project: string): string {
+  return join(project, '.ebpf-studio');
+}
+
+function statePath(project: string): string {
+  return join(stateDir(project), 'run.json');
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The state file's content, or undefined when there is none. */
+export function readRunState(project: string): RunState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(statePath(project), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const state = JSON.parse(text) as RunState;
+  if (state.version !== 1) throw new UsageFailure(`${statePath(project)} was written by another ebpf-studio version: stop that run first`);
+  return state;
+}
+
+/** The state of the run serving `project`; a usage failure when none is running. */
+export function liveRunState(project: string): RunState {
+  const state = readRunState(project);
+  if (!state) throw new UsageFailure(`no \`ebpf-studio run\` is running for ${project} (no ${statePath(project)}): start one with ebpf-studio run ${project}`);
+  if (!pidAlive(state.pid)) throw new UsageFailure(`the run for ${project} (pid ${state.pid}) is gone: start it again with ebpf-studio run ${project}`);
+  return state;
+}
+
+/** Atomically (write, then rename) and readable by its owner only. */
+export function writeRunState(project: string, state: RunState): void {
+  const dir = stateDir(project);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const temp = `${statePath(project)}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temp, statePath(project));
+}
+
+/** Removes run.json, and the directory when nothing else is in it. */
+export function removeRunState(project: string): void {
+  rmSync(statePath(project), { force: true });
+  try {
+    rmdirSync(stateDir(project));
+  } catch {
+    // not empty (a lock being taken) or already gone
+  }
+}
+
+/**
+ * Runs `fn` while holding `<project>/.ebpf-studio/lock` (created exclusively; a lock whose process is gone
+ * is taken over), so the run's probe, `health` and `apply` never write the maps from stale state.
+ */
+export async function withStateLock<T>(project: string, fn: () => Promise<T>): Promise<T> {
+  const lock = join(stateDir(project), 'lock');
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let holder = NaN;
+      try {
+        holder = Number(readFileSync(lock, 'utf8') || NaN);
+      } catch {
+        continue;
+      }
+      if (Number.isInteger(holder) && holder > 0 && !pidAlive(holder)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new UsageFailure(`${lock} has been held by process ${holder} for ${LOCK_WAIT_MS} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/** Manual marks and the probe's, together: down when either says so. */
+export function effectiveHealth(health: RunHealth): HealthState {
+  const merged: Record<string, Record<string, HealthStatus>> = {};
+  for (const part of [health.probe, health.manual]) {
+    for (const [service, marks] of Object.entries(part)) merged[service] = { ...merged[service], ...marks };
+  }
+  return merged;
+}
