@@ -21,6 +21,10 @@ interface Pending {
   request: VerifyRequest;
   timer?: NodeJS.Timeout;
   cancel?: CancellationTokenSource;
+  /** Skip the cache (an explicit "verify now"). */
+  fresh: boolean;
+  /** Called with the outcome once published (undefined when the document is forgotten first); a newer edit inherits them. */
+  waiters: ((outcome: Outcome | undefined) => void)[];
 }
 
 /**
@@ -41,10 +45,19 @@ export class DocumentVerifier {
   ) {}
 
   schedule(request: VerifyRequest, delayMs: number): void {
+    this.enqueue(request, delayMs, false, []);
+  }
+
+  /** Verifies at once, bypassing the debounce and the cache; resolves once the outcome is published. */
+  verifyNow(request: VerifyRequest): Promise<Outcome | undefined> {
+    return new Promise((resolve) => this.enqueue(request, 0, true, [resolve]));
+  }
+
+  private enqueue(request: VerifyRequest, delayMs: number, fresh: boolean, waiters: Pending['waiters']): void {
     const previous = this.pending.get(request.uri);
     if (previous?.timer) clearTimeout(previous.timer);
     previous?.cancel?.cancel();
-    const entry: Pending = { request };
+    const entry: Pending = { request, fresh, waiters: [...(previous?.waiters ?? []), ...waiters] };
     this.pending.set(request.uri, entry);
     if (delayMs <= 0) void this.run(entry);
     else entry.timer = setTimeout(() => void this.run(entry), delayMs);
@@ -54,7 +67,7 @@ export class DocumentVerifier {
     entry.timer = undefined;
     const { request } = entry;
     const context = `${request.path}\0${this.verifier.context()}`;
-    const hit = this.cache.get(request.text, context);
+    const hit = entry.fresh ? undefined : this.cache.get(request.text, context);
     if (hit) {
       this.finish(entry, { request, report: hit, cached: true });
       return;
@@ -77,6 +90,7 @@ export class DocumentVerifier {
     this.pending.delete(entry.request.uri);
     if ('report' in outcome) this.reports.set(entry.request.uri, outcome.report);
     this.publish(outcome);
+    for (const done of entry.waiters) done(outcome);
   }
 
   /** The last report published for a document. */
@@ -88,6 +102,7 @@ export class DocumentVerifier {
     const p = this.pending.get(uri);
     if (p?.timer) clearTimeout(p.timer);
     p?.cancel?.cancel();
+    for (const done of p?.waiters ?? []) done(undefined);
     this.pending.delete(uri);
     this.reports.delete(uri);
   }

@@ -13,7 +13,8 @@ import { VerifyTargets } from './verify-targets';
  * targets — every kernel's verdict side by side.
  */
 export class EngineVerifier implements Verifier {
-  private readonly targets: VerifyTargets;
+  /** The warm agents (this machine's, nodes' over SSH): the studio requests use the same connections. */
+  readonly targets: VerifyTargets;
   private readonly infos = new WeakMap<AgentClient, Promise<AgentInfo>>();
   private warnedProblems = false;
   private targetIdentity = '';
@@ -57,7 +58,7 @@ export class EngineVerifier implements Verifier {
     this.warn(message);
   }
 
-  private async verifyOn(name: string, request: VerifyRequest, token: CancellationToken): Promise<VerifyReport> {
+  private async verifyOn(name: string, request: VerifyRequest, token: CancellationToken, logLevel?: 2): Promise<VerifyReport> {
     const s = this.settings();
     const agent = await this.agentFor(name, request.path);
     return verifySource(request.text, request.path, {
@@ -70,20 +71,21 @@ export class EngineVerifier implements Verifier {
       sets: s.sets,
       vmlinux: s.vmlinux,
       ...(s.caps ? { caps: s.caps } : {}),
+      ...(logLevel ? { logLevel } : {}),
       token,
     });
   }
 
-  /** One target, retried once on a fresh agent when the agent died under the verification. */
-  private async verifyRestarting(name: string, request: VerifyRequest, token: CancellationToken): Promise<VerifyReport> {
+  /** One target, retried once on a fresh agent when the agent died under the verification; logLevel 2 keeps every program's full log. */
+  async verifyRestarting(name: string, request: VerifyRequest, token: CancellationToken, logLevel?: 2): Promise<VerifyReport> {
     const s = this.settings();
     const before = await this.targets.get(name, request.path, { inventory: s.inventory, sshConfig: s.sshConfig }).agent();
     try {
-      return await this.verifyOn(name, request, token);
+      return await this.verifyOn(name, request, token, logLevel);
     } catch (err) {
       if (!before.isClosed || token.isCancellationRequested) throw err;
       this.log(`agent on ${name} lost during a verification (${(err as Error).message}); restarting it`);
-      const report = await this.verifyOn(name, request, token);
+      const report = await this.verifyOn(name, request, token, logLevel);
       report.diagnostics.push(note(request.path, `The verification agent stopped during this verification (${(err as Error).message}) and was restarted; this result comes from the new agent.`, 'EBPF-STUDIO-AGENT-RESTARTED'));
       return report;
     }

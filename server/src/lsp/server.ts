@@ -29,6 +29,7 @@ import { readSettings, type StudioSettings } from './settings';
 import { diagnosticsFor, type DiagnosticData } from './translate';
 import { EngineVerifier } from './engine-verifier';
 import { VerifierLogRequest } from './custom-requests';
+import { registerStudioRequests } from './studio';
 
 export function startLanguageServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
   const documents = new TextDocuments(TextDocument);
@@ -65,6 +66,9 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   const verifier = new DocumentVerifier(engine, publish);
   const knowledge = new KnowledgeService(() => settings.includePaths, (progTypes, helperIds) => engine.helpers(progTypes, helperIds));
 
+  let workspaceFolder: string | undefined;
+  const studio = registerStudioRequests({ connection, documents, engine, verifier, settings: () => settings, workspaceFolder: () => workspaceFolder });
+
   const pathOf = (uri: string): string | undefined => (uri.startsWith('file:') ? fileURLToPath(uri) : undefined);
 
   const schedule = (doc: TextDocument, delayMs: number): void => {
@@ -83,6 +87,8 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   connection.onInitialize((params) => {
     const init = params.initializationOptions as { settings?: unknown } | undefined;
     if (init?.settings) settings = readSettings(init.settings);
+    const root = params.workspaceFolders?.[0]?.uri ?? params.rootUri;
+    workspaceFolder = root ? pathOf(root) : undefined;
     return {
     capabilities: {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -167,7 +173,10 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     return log ?? `No verifier log for ${program ?? 'this file'}: it was accepted, or not verified yet.`;
   });
 
-  connection.onShutdown(() => engine.dispose());
+  connection.onShutdown(async () => {
+    await studio.dispose();
+    engine.dispose();
+  });
   documents.listen(connection);
   connection.listen();
   return connection;

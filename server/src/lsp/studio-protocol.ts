@@ -21,6 +21,21 @@ export interface ScaffoldResult {
   main: string;
 }
 
+/** verifyNow: re-verify an open document at once (no debounce, no cache); resolves once its diagnostics are published. */
+export interface VerifyNowParams {
+  uri: string;
+}
+export interface VerifyNowResult {
+  /** Every program accepted (false also when it could not be verified: see error). */
+  ok: boolean;
+  error?: string;
+}
+
+/** explorerData: the open document verified with full (level-2) logs; the result is server/src/explorer/types.ts's ExplorerData. */
+export interface ExplorerDataParams {
+  uri: string;
+}
+
 export interface VerifyOnParams {
   uri: string;
   /** Node names / ssh targets; 'local' is this machine. */
@@ -36,6 +51,11 @@ export interface VerifyOnResult {
   unreachable: { node: string; error: string }[];
 }
 
+export interface NodesParams {
+  /** Per node, how long to wait for its probe (default 20 s); a node that takes longer is listed unreachable. */
+  timeoutMs?: number;
+}
+
 export interface NodeSummary {
   cluster?: string;
   name: string;
@@ -46,6 +66,8 @@ export interface NodeSummary {
   sessions: {
     id: string;
     name: string;
+    /** Opened (and heartbeated) by this language server. */
+    owned?: boolean;
     attachments: { id: string; program: string; target: string; mechanism: string }[];
     maps: { name: string; type: string }[];
   }[];
@@ -73,15 +95,24 @@ export interface DetachParams {
   attachment?: string;
 }
 
+export interface DetachResult {
+  /** The attachments that were detached. */
+  detached: string[];
+}
+
 export interface MapsParams {
   node: string;
   session: string;
   map: string;
   pageSize?: number;
+  /** The previous page's `next`. */
+  after?: string;
 }
 export interface MapsResult {
   entries: { key: unknown; value: unknown }[];
   more: boolean;
+  /** Pass as `after` for the next page (when more). */
+  next?: string;
 }
 
 export interface TraceStartParams {
@@ -91,6 +122,13 @@ export interface TraceStartParams {
   map?: string;
   btfType?: string;
 }
+export interface TraceStartResult {
+  trace: string;
+}
+export interface TraceStopParams {
+  trace: string;
+}
+/** Sent as `ebpfStudio/trace.events`; records that are not text are JSON. droppedTransport includes batches the server dropped because the client lagged. */
 export interface TraceEvents {
   trace: string;
   lines: string[];
@@ -106,6 +144,44 @@ export interface HealthParams extends PolicyParams {
   service: string;
   target: string;
   state: 'up' | 'down';
+}
+
+/** apply and health: what was written into the running session's policy maps. */
+export interface PolicyWriteResult {
+  /** 'local' or the node the run's session is on. */
+  node: string;
+  session: string;
+  updates: number;
+  deletes: number;
+  /** Positioned warnings of ebpf-studio.yaml (apply), as file:line:col: message. */
+  warnings: string[];
+}
+
+export interface StatusResult {
+  node: string;
+  session: string;
+  services: {
+    service: string;
+    serviceId: number;
+    /** Steered connects + datagrams. */
+    total: number;
+    noBackend: { connects: number; datagrams: number };
+    clusters: { cluster: string; clusterId: number; connects: number; datagrams: number; share: number; expectedShare: number }[];
+  }[];
+}
+
+/** Server → client: the passphrase of an encrypted SSH identity file (the client keeps it in SecretStorage). */
+export interface PassphraseParams {
+  /** The identity file's path. */
+  key: string;
+  /** The node being connected to. */
+  node?: string;
+  /** The passphrase given last time was wrong: ask again. */
+  retry?: boolean;
+}
+export interface PassphraseResult {
+  /** Absent: the user declined (the key is skipped). */
+  passphrase?: string;
 }
 
 export const StudioMethods = {
@@ -125,4 +201,5 @@ export const StudioMethods = {
   apply: 'ebpfStudio/apply',
   health: 'ebpfStudio/health',
   status: 'ebpfStudio/status',
+  passphrase: 'ebpfStudio/passphrase',
 } as const;
