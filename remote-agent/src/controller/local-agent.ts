@@ -23,7 +23,9 @@ export interface LocalAgentOptions {
 export function startLocalAgent(options: LocalAgentOptions = {}): AgentClient {
   const sudo = options.sudo ?? (process.getuid?.() !== 0);
   const argv = [...(sudo ? ['sudo', '-n'] : []), ...(options.wrapper ?? []), process.execPath, AGENT_SCRIPT];
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  // Its own process group: a terminal's Ctrl-C reaches only the controller, which then closes its
+  // sessions through this agent; the agent ends when its stdin closes.
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   child.stderr.setEncoding('utf8');
   let pending = '';
   let lastLine = '';
