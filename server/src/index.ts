@@ -14,3 +14,8 @@ export type { TargetOutcome, VerdictMatrix } from './engine/matrix';
 export * from './policy';
 export { buildMaglevTable, flowHash, isPrime, slotCounts, MAGLEV_DEFAULT_SIZE, MAGLEV_NO_BACKEND } from './policy/maglev';
 export type { MaglevBackend } from './policy/maglev';
+export { effectiveHealth, liveRunState, pidAlive, readRunState, removeRunState, statePath, withStateLock, writeRunState } from './project/state-file';
+export type { RunState, RunTarget } from './project/state-file';
+export { readStatus, writePolicy } from './project/policy-maps';
+export type { PolicyWrite } from './project/policy-maps';
+export { scaffold } from './project/scaffold/scaffold';

@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
-import { setHealth } from '@ebpf-studio/server';
+import { effectiveHealth } from '@ebpf-studio/server';
 import { EXIT, UsageFailure } from '../exit-codes';
-import { connectRun, updateRun } from '../run-state/live-run';
+import { connectRun, markHealth } from '../run-state/live-run';
 import { appliedPolicy, projectCommand } from '../run-state/project';
-import { effectiveHealth } from '../run-state/state-file';
 import { policySplit } from '../run-state/status-view';
 
 export const HEALTH_HELP = `usage: ebpf-studio health DIR SERVICE CLUSTER|ENDPOINT up|down
@@ -25,10 +24,7 @@ export async function healthCommand(argv: string[]): Promise<number> {
   return projectCommand(async () => {
     const { target } = await connectRun(dir);
     try {
-      const { state, write } = await updateRun(dir, target.agent, (s) => ({
-        ...s,
-        health: { ...s.health, manual: setHealth(appliedPolicy(s), s.health.manual, service, what, status) },
-      }));
+      const { state, write } = await markHealth(dir, target.agent, service, what, status);
       console.log(`${service}: ${what} marked ${status} (${write.updates} map entries written, ${write.deletes} deleted)`);
       console.log(`${service}: new connections go to ${policySplit(appliedPolicy(state), effectiveHealth(state.health), service)}`);
       return EXIT.ok;

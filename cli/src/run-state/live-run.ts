@@ -1,22 +1,21 @@
-import { SessionHeartbeatRequest, SessionListRequest, type AgentClient, type AttachmentInfo } from '@ebpf-studio/remote-agent';
+import { effectiveHealth, liveRunState, setHealth, withStateLock, writePolicy, writeRunState, type HealthStatus, type PolicyWrite, type RunState } from '@ebpf-studio/server';
+import { SessionListRequest, type AgentClient, type AttachmentInfo } from '@ebpf-studio/remote-agent';
 import type { AgentTarget } from '../agent-target';
 import { UsageFailure } from '../exit-codes';
 import { openTarget } from '../target-options';
-import { writePolicy, type PolicyWrite } from './policy-maps';
 import { appliedPolicy } from './project';
-import { effectiveHealth, liveRunState, withStateLock, writeRunState, type RunState } from './state-file';
 
 /**
  * Reaching a running `ebpf-studio run` from anywhere (another process, or the demo in-process): its agent
  * and session, and changes to what it applies — written to the maps first, then to the state file.
  */
 
-/** The agent holding the run's session (this machine's or its node's), after checking the session is alive and the run's. */
+/** The agent holding the run's session (this machine's or its node's), after checking the session is there. */
 export async function connectRun(project: string): Promise<{ state: RunState; target: AgentTarget }> {
   const state = liveRunState(project);
   const target = await openTarget(state.target);
   try {
-    await target.agent.request(SessionHeartbeatRequest, { id: state.session.id, token: state.session.token });
+    await sessionAttachments(target.agent, state.session.id);
     return { state, target };
   } catch (err) {
     await target.close();
@@ -35,6 +34,11 @@ export async function updateRun(project: string, agent: AgentClient, change: (st
     writeRunState(project, next);
     return { state: next, write };
   });
+}
+
+/** `ebpf-studio health`: marks a cluster or endpoint of a service (throws HealthTargetError for one it does not have). */
+export function markHealth(project: string, agent: AgentClient, service: string, what: string, status: HealthStatus): Promise<{ state: RunState; write: PolicyWrite }> {
+  return updateRun(project, agent, (s) => ({ ...s, health: { ...s.health, manual: setHealth(appliedPolicy(s), s.health.manual, service, what, status) } }));
 }
 
 /** The session's attachments as the node sees them now (program ids prove nothing was reloaded). */

@@ -1,9 +1,8 @@
 import { connect } from 'node:net';
-import { ALL_UP, routeService, type HealthState, type HealthStatus, type Policy, type ServiceDef, type SocketAddress } from '@ebpf-studio/server';
+import { ALL_UP, readRunState, routeService, type HealthState, type HealthStatus, type Policy, type ServiceDef, type SocketAddress } from '@ebpf-studio/server';
 import type { AgentClient } from '@ebpf-studio/remote-agent';
 import { updateRun } from './live-run';
 import { appliedPolicy } from './project';
-import { readRunState } from './state-file';
 
 /**
  * The TCP health probe of services that declare `probe: { tcp: true, ... }`, run by the `run` process:
@@ -54,6 +53,7 @@ export class Prober {
   private readonly due = new Map<string, number>();
   private readonly inFlight = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private applied: { text: string; policy: Policy } | undefined;
 
   constructor(
     private readonly project: string,
@@ -73,7 +73,8 @@ export class Prober {
   private tick(): void {
     const state = readRunState(this.project);
     if (!state) return;
-    const policy = appliedPolicy(state);
+    if (this.applied?.text !== state.policyText) this.applied = { text: state.policyText, policy: appliedPolicy(state) };
+    const { policy } = this.applied;
     const now = Date.now();
     for (const service of probed(policy)) {
       if (this.inFlight.has(service.name)) continue;

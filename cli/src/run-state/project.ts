@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { HealthTargetError, parsePolicy, PolicyError, type Policy, type PolicyProblem } from '@ebpf-studio/server';
+import { HealthTargetError, parsePolicy, PolicyError, type Policy, type PolicyProblem, type RunState } from '@ebpf-studio/server';
 import { EXIT } from '../exit-codes';
 import { displayPath } from '../format';
-import type { RunState } from './state-file';
 
 /** A project directory: its ebpf-studio.yaml, read and checked (docs/policy.md). */
 
-export const POLICY_FILE = 'ebpf-studio.yaml';
+const POLICY_FILE = 'ebpf-studio.yaml';
 
 export interface Project {
   /** Absolute. */

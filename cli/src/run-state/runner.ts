@@ -2,16 +2,33 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readBpfObject } from '@ebpf-studio/libbpf-ts';
 import { SessionCloseRequest, SessionController, resolveAttachTarget, type AttachTarget } from '@ebpf-studio/remote-agent';
-import { compileSource, EngineError, findTemplate, listTemplates, programSets, settingsToPatches, verifySource, type ProgramDef, type TemplateManifest } from '@ebpf-studio/server';
+import {
+  compileSource,
+  effectiveHealth,
+  EngineError,
+  findTemplate,
+  listTemplates,
+  pidAlive,
+  programSets,
+  readRunState,
+  removeRunState,
+  settingsToPatches,
+  statePath,
+  verifySource,
+  writePolicy,
+  writeRunState,
+  type ProgramDef,
+  type RunState,
+  type RunTarget,
+  type TemplateManifest,
+} from '@ebpf-studio/server';
 import type { AgentTarget } from '../agent-target';
 import { cgroupBelow, ensureCgroup, localCgroup2Mount, removeCgroups } from '../cgroups';
 import { UsageFailure } from '../exit-codes';
 import { formatReport } from '../format';
 import { openTarget, type TargetValues } from '../target-options';
-import { writePolicy } from './policy-maps';
 import { Prober, probeAll } from './probe';
 import { loadProject, type Project } from './project';
-import { effectiveHealth, pidAlive, readRunState, removeRunState, writeRunState, type RunAttachment, type RunState } from './state-file';
 
 /**
  * What `ebpf-studio run` does, usable in-process (the demo runs the same code): read the project, create
@@ -54,7 +71,7 @@ function attachTargetOf(def: ProgramDef, template: TemplateManifest, program: Te
   if (program.attach === 'cgroup') return { target: resolveAttachTarget(program.section, cgroup), label: `cgroup ${cgroup}` };
   if (program.attach === 'sk_msg' && program.map) return { target: resolveAttachTarget(program.section, program.map), label: `map ${program.map}` };
   throw new UsageFailure(
-    `program ${def.name}: ${program.name} is a ${program.attach} program and ebpf-studio.yaml cannot name its interface yet, so run attaches cgroup and sk_msg programs only; ` +
+    `program ${def.name}: ${program.name} attaches to an interface (${program.attach}), which ebpf-studio.yaml cannot name yet: run attaches cgroup and sk_msg programs only; ` +
       `attach it with: ebpf-studio attach ${template.source} --prog ${program.name} --to IFACE`,
   );
 }
@@ -85,7 +102,7 @@ function planObjects(project: Project, mount: string): { objects: ObjectPlan[]; 
 }
 
 /** A run that died without cleaning up: its cgroups go now, its session is closed (or its lease runs out). */
-async function sweepStale(project: Project, target: AgentTarget, targetValues: RunState['target'], warn: (text: string) => void): Promise<void> {
+async function sweepStale(project: Project, target: AgentTarget, targetValues: RunTarget, warn: (text: string) => void): Promise<void> {
   const stale = readRunState(project.dir);
   if (!stale) return;
   if (pidAlive(stale.pid)) throw new UsageFailure(`a run for ${project.dir} is already running (pid ${stale.pid}): stop it first (Ctrl-C)`);
@@ -100,7 +117,7 @@ async function sweepStale(project: Project, target: AgentTarget, targetValues: R
 export async function startRun(options: RunOptions): Promise<RunningProject> {
   const { log, warn } = options;
   const project = loadProject(options.project, warn);
-  const targetValues: RunState['target'] = Object.fromEntries(
+  const targetValues: RunTarget = Object.fromEntries(
     (['node', 'config', 'ssh-config'] as const).filter((k) => options.target[k] !== undefined).map((k) => [k, options.target[k]]),
   );
   const target = await openTarget(options.target);
@@ -117,9 +134,12 @@ export async function startRun(options: RunOptions): Promise<RunningProject> {
       const ref = { id: session.handle.id, token: session.handle.token };
       await session.close().catch(async () => {
         // A terminal's Ctrl-C reaches the local agent too (same process group): ask a fresh one.
-        const fresh = await openTarget(options.target);
-        await fresh.agent.request(SessionCloseRequest, ref).catch((err: Error) => left.push(`session ${ref.id}: ${err.message} (its lease rolls it back)`));
-        await fresh.close();
+        try {
+          const fresh = await openTarget(options.target);
+          await fresh.agent.request(SessionCloseRequest, ref).finally(() => fresh.close());
+        } catch (err) {
+          left.push(`session ${ref.id}: ${(err as Error).message} (its lease rolls it back)`);
+        }
       });
     }
     for (const path of await removeCgroups(created)) left.push(`cgroup ${path} (still in use)`);
@@ -147,6 +167,9 @@ export async function startRun(options: RunOptions): Promise<RunningProject> {
       compiled.push({ plan, object: result.object });
     }
 
+    const probe = await probeAll(project.policy);
+    for (const [service, marks] of Object.entries(probe)) log(`probe: ${service}: ${Object.keys(marks).join(', ')} did not answer: marked down`);
+
     if (local) {
       for (const cgroup of cgroups) {
         const made = ensureCgroup(mount, cgroup);
@@ -155,28 +178,25 @@ export async function startRun(options: RunOptions): Promise<RunningProject> {
       }
     }
     session = await SessionController.open(target.agent, { name: `run-${basename(project.dir)}`, leaseMs: options.leaseMs }, warn);
-    const attachments: RunAttachment[] = [];
+    let attached = 0;
     for (const { plan, object } of compiled) {
       const patches = settingsToPatches(plan.sets, readBpfObject(object).spec.globals);
       const base64 = object.toString('base64');
       for (const a of plan.attach) {
-        const attached = await session.attach({ object: base64, program: a.program, target: a.target, patches });
-        attachments.push({ program: a.program, progId: attached.progId, target: a.label });
-        log(`attached ${a.program} (prog id ${attached.progId}) to ${a.label} as ${attached.mechanism}${attached.linkId !== undefined ? ` ${attached.linkId}` : ''}`);
-        for (const w of attached.warnings) warn(`warning: ${w}`);
+        const info = await session.attach({ object: base64, program: a.program, target: a.target, patches });
+        attached++;
+        log(`attached ${a.program} (prog id ${info.progId}) to ${a.label} as ${info.mechanism}${info.linkId !== undefined ? ` ${info.linkId}` : ''}`);
+        for (const w of info.warnings) warn(`warning: ${w}`);
       }
     }
 
     const policyMaps = compiled.some((c) => c.plan.template.policy === 'socket-lb');
-    const probe = await probeAll(project.policy);
-    for (const [service, marks] of Object.entries(probe)) log(`probe: ${service}: ${Object.keys(marks).join(', ')} did not answer: marked down`);
     const state: RunState = {
       version: 1,
       pid: process.pid,
       startedAt: new Date().toISOString(),
       target: targetValues,
-      session: { id: session.handle.id, token: session.handle.token, leaseMs: session.handle.leaseMs },
-      attachments,
+      session: { id: session.handle.id, token: session.handle.token },
       createdCgroups: created,
       ...(cgroups[0] ? { execCgroup: cgroups[0] } : {}),
       policyPath: project.path,
@@ -193,7 +213,7 @@ export async function startRun(options: RunOptions): Promise<RunningProject> {
     writeRunState(project.dir, state);
     prober = new Prober(project.dir, target.agent, log);
     prober.start();
-    log(`running: session ${session.handle.id} on ${target.label}, ${attachments.length} programs attached; state in ${join(project.dir, '.ebpf-studio', 'run.json')}`);
+    log(`running: session ${session.handle.id} on ${target.label}, ${attached} programs attached; state in ${statePath(project.dir)}`);
     return { project, target, state, stop };
   } catch (err) {
     await stop();

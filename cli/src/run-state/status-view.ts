@@ -5,10 +5,20 @@ import { expectedShares, routeService, type HealthState, type Policy, type Servi
 const pct = (share: number): string => `${(share * 100).toFixed(1)}%`;
 const steered = (c: { connects: number; datagrams: number }): number => c.connects + c.datagrams;
 
-/** One line per service: `orders: east 812 (80.2%, policy 80.0%) · west 201 (19.8%, policy 20.0%) · no backend 0`. */
-export function statusLine(s: ServiceStatus): string {
+/** What `since` found, on one line: `orders +1013: east 812 (80.2%, policy 80.0%) · west 201 (19.8%, policy 20.0%) · no backend 0`. */
+export function freshLine(s: ServiceStatus): string {
   const clusters = s.clusters.map((c) => `${c.cluster} ${steered(c)} (${pct(c.share)}, policy ${pct(c.expectedShare)})`);
-  return `${s.service}: ${[...clusters, `no backend ${steered(s.noBackend)}`].join(' · ')}`;
+  return `${s.service} +${s.total}: ${[...clusters, `no backend ${steered(s.noBackend)}`].join(' · ')}`;
+}
+
+/** What was counted between `before` and `now` (the same service), with the split of just that. */
+export function since(now: ServiceStatus, before: ServiceStatus | undefined): ServiceStatus {
+  if (!before) return now;
+  const minus = <T extends { connects: number; datagrams: number }>(a: T, b: { connects: number; datagrams: number } | undefined): T =>
+    ({ ...a, connects: a.connects - (b?.connects ?? 0), datagrams: a.datagrams - (b?.datagrams ?? 0) });
+  const clusters = now.clusters.map((c) => minus(c, before.clusters.find((b) => b.clusterId === c.clusterId)));
+  const total = clusters.reduce((sum, c) => sum + steered(c), 0);
+  return { ...now, clusters: clusters.map((c) => ({ ...c, share: total === 0 ? 0 : steered(c) / total })), noBackend: minus(now.noBackend, before.noBackend), total };
 }
 
 /** A small table per service: counts, live split and the split the policy asks for. */

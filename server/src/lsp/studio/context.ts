@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { AgentClient } from '@ebpf-studio/remote-agent';
 import { LSPErrorCodes, ResponseError, type Connection, type TextDocuments } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { UsageError } from '../../engine/usage-error';
 import type { DocumentVerifier } from '../document-verifier';
 import type { EngineVerifier } from '../engine-verifier';
 import type { StudioSettings } from '../settings';
@@ -21,6 +22,19 @@ export interface StudioContext {
 /** A request failure whose message the client shows as is. */
 export function fail(message: string): never {
   throw new ResponseError(LSPErrorCodes.RequestFailed, message);
+}
+
+/**
+ * Runs a request handler whose UsageErrors (what server/src/project/ throws for a request that cannot be:
+ * no running run, a folder that is not empty, a held lock) become failures shown as is, as `fail`'s are.
+ */
+export async function failingAsIs<T>(handler: () => T | Promise<T>): Promise<T> {
+  try {
+    return await handler();
+  } catch (err) {
+    if (err instanceof UsageError) fail(err.message);
+    throw err;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { StudioMethods, type AttachParams, type DetachParams, type ExplorerDataParams, type HealthParams, type MapsParams, type NodesParams, type PolicyParams, type ScaffoldParams, type TraceStartParams, type TraceStopParams, type VerifyNowParams, type VerifyOnParams } from '../studio-protocol';
-import { agentOf, type StudioContext } from './context';
+import { agentOf, failingAsIs, type StudioContext } from './context';
 import { nodes } from './nodes';
 import { OwnedSessions } from './owned-sessions';
 import { apply, health, status } from './policy';
@@ -22,7 +22,7 @@ export function registerStudioRequests(ctx: StudioContext): { dispose(): Promise
   const yaml = new YamlDiagnostics(ctx);
 
   connection.onRequest(StudioMethods.templates, () => templates());
-  connection.onRequest(StudioMethods.scaffold, (p: ScaffoldParams) => scaffold(p));
+  connection.onRequest(StudioMethods.scaffold, (p: ScaffoldParams) => failingAsIs(() => scaffold(p)));
   connection.onRequest(StudioMethods.verifyNow, (p: VerifyNowParams) => verifyNow(ctx, p));
   connection.onRequest(StudioMethods.verifyOn, (p: VerifyOnParams, token) => verifyOn(ctx, p, token));
   connection.onRequest(StudioMethods.explorerData, (p: ExplorerDataParams, token) => explorerData(ctx, p, token));
@@ -32,9 +32,9 @@ export function registerStudioRequests(ctx: StudioContext): { dispose(): Promise
   connection.onRequest(StudioMethods.maps, (p: MapsParams) => maps(ctx, p));
   connection.onRequest(StudioMethods.traceStart, (p: TraceStartParams) => traces.start(p));
   connection.onRequest(StudioMethods.traceStop, (p: TraceStopParams) => traces.stop(p));
-  connection.onRequest(StudioMethods.apply, (p: PolicyParams) => apply(ctx, p));
-  connection.onRequest(StudioMethods.health, (p: HealthParams) => health(ctx, p));
-  connection.onRequest(StudioMethods.status, (p: PolicyParams) => status(ctx, p));
+  connection.onRequest(StudioMethods.apply, (p: PolicyParams) => failingAsIs(() => apply(ctx, p)));
+  connection.onRequest(StudioMethods.health, (p: HealthParams) => failingAsIs(() => health(ctx, p)));
+  connection.onRequest(StudioMethods.status, (p: PolicyParams) => failingAsIs(() => status(ctx, p)));
 
   // didOpen also fires didChangeContent
   documents.onDidChangeContent((e) => yaml.schedule(e.document, ctx.settings().debounceMs));

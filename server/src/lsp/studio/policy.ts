@@ -1,55 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MapDeleteRequest, MapDumpRequest, MapUpdateRequest, SessionHeartbeatRequest, type AgentClient, type MapEntry } from '@ebpf-studio/remote-agent';
-import {
-  checkPolicy,
-  compilePolicy,
-  countsFromDump,
-  HealthTargetError,
-  LB_MAPS,
-  parsePolicy,
-  planApply,
-  serviceStatus,
-  setHealth,
-  type HealthState,
-  type Policy,
-  type PolicyProblem,
-} from '../../policy';
+import { SessionHeartbeatRequest, type AgentClient } from '@ebpf-studio/remote-agent';
+import { checkPolicy, HealthTargetError, parsePolicy, setHealth, type PolicyProblem } from '../../policy';
+import { readStatus, writePolicy } from '../../project/policy-maps';
+import { effectiveHealth, liveRunState, withStateLock, writeRunState, type RunState } from '../../project/state-file';
 import type { HealthParams, PolicyParams, PolicyWriteResult, StatusResult } from '../studio-protocol';
 import { agentOf, fail, type StudioContext } from './context';
-import { effectiveHealth, liveRunState, withStateLock, writeRunState, type RunState } from './run-state';
 
 /**
  * apply, health and status as the CLI commands do them: through the session of the project's running
  * `ebpf-studio run` (its run state), writing only what differs into the policy maps, in planApply's order.
+ * The run state and the maps go through the same modules as the CLI's (server/src/project/); their
+ * UsageErrors reach the client as failures shown as is (index.ts).
  */
 
-const PAGE = 1000;
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const positioned = (path: string, problems: readonly PolicyProblem[]): string[] => problems.map((p) => `${path}:${p.line}:${p.col}: ${p.message}`);
-
-async function dumpAll(agent: AgentClient, session: string, map: string): Promise<MapEntry[]> {
-  const entries: MapEntry[] = [];
-  let after: string | undefined;
-  do {
-    const page = await agent.request(MapDumpRequest, { id: session, map, pageSize: PAGE, ...(after ? { after } : {}) });
-    entries.push(...page.entries);
-    after = page.next;
-  } while (after);
-  return entries;
-}
-
-/** Makes the session's policy maps hold exactly what `policy` under `health` compiles to. */
-async function writePolicy(agent: AgentClient, session: string, policy: Policy, health: HealthState): Promise<{ updates: number; deletes: number }> {
-  const current = new Map<string, Uint8Array[]>();
-  for (const map of [LB_MAPS.services, LB_MAPS.backends]) current.set(map, (await dumpAll(agent, session, map)).map((e) => Buffer.from(e.keyHex, 'hex')));
-  const ops = planApply(compilePolicy(policy, health), current);
-  for (const op of ops) {
-    if (op.op === 'update') await agent.request(MapUpdateRequest, { id: session, map: op.map, key: hex(op.key), value: hex(op.value) });
-    else await agent.request(MapDeleteRequest, { id: session, map: op.map, key: hex(op.key) });
-  }
-  return { updates: ops.filter((o) => o.op === 'update').length, deletes: ops.filter((o) => o.op === 'delete').length };
-}
 
 /** The run's agent, after checking its session answers its owner's token. */
 async function connectRun(ctx: StudioContext, project: string): Promise<{ state: RunState; node: string; agent: AgentClient }> {
@@ -110,8 +75,7 @@ export async function status(ctx: StudioContext, params: PolicyParams): Promise<
   const project = resolve(params.dir);
   const { state, node, agent } = await connectRun(ctx, project);
   if (!state.policyMaps) fail(`the run for ${project} loads no program with policy maps (clusterset-socket-lb has them): there is no lb_stats to read`);
-  const counts = countsFromDump(await dumpAll(agent, state.session.id, LB_MAPS.stats));
-  const services = serviceStatus(parsePolicy(state.policyText, state.policyPath), effectiveHealth(state.health), counts);
+  const services = await readStatus(agent, state.session.id, parsePolicy(state.policyText, state.policyPath), effectiveHealth(state.health));
   return {
     node,
     session: state.session.id,

@@ -1,6 +1,6 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { commonHeadersDir, findTemplate, listTemplates } from '../../policy';
+import { findTemplate, listTemplates } from '../../policy';
+import { scaffold as scaffoldProject } from '../../project/scaffold/scaffold';
 import type { ScaffoldParams, ScaffoldResult, TemplateSummary } from '../studio-protocol';
 import { fail } from './context';
 
@@ -10,25 +10,14 @@ export function templates(): TemplateSummary[] {
 }
 
 /**
- * A project from a template, as `ebpf-studio new`: the manifest's files and the common headers it
- * includes, copied into `dir` (created; it must be empty unless `force`).
+ * A project from a template, as `ebpf-studio new` makes it (the same scaffold: its own cgroup, clangd's
+ * configuration, a README section), in `dir` (absolute; created; it must be empty unless `force`).
  */
 export function scaffold(params: ScaffoldParams): ScaffoldResult {
   const catalog = listTemplates();
   const template = findTemplate(catalog, params.template);
   if (!template) fail(`no template "${params.template}" (templates: ${catalog.templates.map((t) => t.name).join(', ')})`);
   if (!isAbsolute(params.dir)) fail(`the folder must be an absolute path, not "${params.dir}"`);
-  if (existsSync(params.dir) && readdirSync(params.dir).length > 0 && !params.force) fail(`${params.dir} is not empty: choose an empty folder (or overwrite with force)`);
-  mkdirSync(params.dir, { recursive: true });
-  const copies = [
-    ...template.files.map((f) => ({ from: join(template.dir, f), name: f })),
-    ...template.commonHeaders.map((h) => ({ from: join(commonHeadersDir(catalog.dir), h), name: h })),
-  ];
-  const files = copies.map(({ from, name }) => {
-    const to = join(params.dir, name);
-    mkdirSync(join(to, '..'), { recursive: true });
-    copyFileSync(from, to);
-    return to;
-  });
-  return { files, main: join(params.dir, template.source) };
+  const made = scaffoldProject(template, catalog.dir, params.dir, params.force ?? false);
+  return { files: made.files.map((f) => join(made.dir, f)), main: join(made.dir, template.source) };
 }

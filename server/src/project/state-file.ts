@@ -1,22 +1,14 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HealthState, HealthStatus } from '@ebpf-studio/server';
-import { UsageFailure } from '../exit-codes';
-import type { TargetValues } from '../target-options';
+import { UsageError } from '../engine/usage-error';
+import type { HealthState, HealthStatus } from '../policy';
 
 /**
  * What a running `ebpf-studio run` leaves in `<project>/.ebpf-studio/run.json` (0600, in a 0700 directory)
- * so that `apply`, `status` and `health` in other processes find its session: the session's id and owner
- * token, where it runs, the policy text it applies, and health (marks by `health`, and by its probe).
- * Read-modify-write goes through withStateLock.
+ * so that `apply`, `status` and `health` in other processes (the CLI's, the editor's) find its session: the
+ * session's id and owner token, where it runs, the policy text it applies, and health (marks by `health`,
+ * and by its probe). Read-modify-write goes through withStateLock.
  */
-
-export interface RunAttachment {
-  readonly program: string;
-  readonly progId: number;
-  /** Where, as people read it: a cgroup path, a map name. */
-  readonly target: string;
-}
 
 export interface RunHealth {
   /** Marks set with `ebpf-studio health`. */
@@ -25,15 +17,22 @@ export interface RunHealth {
   readonly probe: HealthState;
 }
 
+/** How to reach the agent that holds a run's session: the `--node`, `--config` and `--ssh-config` it was started with. */
+export interface RunTarget {
+  /** No node: this machine. */
+  readonly node?: string | undefined;
+  readonly config?: string | undefined;
+  readonly 'ssh-config'?: string | undefined;
+}
+
 export interface RunState {
   readonly version: 1;
   /** The `run` process. */
   readonly pid: number;
   readonly startedAt: string;
-  /** How to reach the agent that holds the session (no --node: this machine). */
-  readonly target: Pick<TargetValues, 'node' | 'config' | 'ssh-config'>;
-  readonly session: { readonly id: string; readonly token: string; readonly leaseMs: number };
-  readonly attachments: readonly RunAttachment[];
+  readonly target: RunTarget;
+  /** The owner's token closes the session should this run die without doing so (the next run does). */
+  readonly session: { readonly id: string; readonly token: string };
   /** Cgroup directories `run` created (outermost first); it removes them on exit. */
   readonly createdCgroups: readonly string[];
   /** The cgroup `--exec` commands run in. */
@@ -48,20 +47,21 @@ export interface RunState {
 
 const LOCK_WAIT_MS = 10_000;
 
-export function stateDir(project: string): string {
+function stateDir(project: string): string {
   return join(project, '.ebpf-studio');
 }
 
-function statePath(project: string): string {
+export function statePath(project: string): string {
   return join(stateDir(project), 'run.json');
 }
 
+/** Whether `pid` runs (a zombie, killed but not yet reaped, does not). */
 export function pidAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
@@ -75,15 +75,15 @@ export function readRunState(project: string): RunState | undefined {
     throw err;
   }
   const state = JSON.parse(text) as RunState;
-  if (state.version !== 1) throw new UsageFailure(`${statePath(project)} was written by another ebpf-studio version: stop that run first`);
+  if (state.version !== 1) throw new UsageError(`${statePath(project)} was written by another ebpf-studio version: stop that run first`);
   return state;
 }
 
-/** The state of the run serving `project`; a usage failure when none is running. */
+/** The state of the run serving `project`; a UsageError saying how to start one when none is running. */
 export function liveRunState(project: string): RunState {
   const state = readRunState(project);
-  if (!state) throw new UsageFailure(`no \`ebpf-studio run\` is running for ${project} (no ${statePath(project)}): start one with ebpf-studio run ${project}`);
-  if (!pidAlive(state.pid)) throw new UsageFailure(`the run for ${project} (pid ${state.pid}) is gone: start it again with ebpf-studio run ${project}`);
+  if (!state) throw new UsageError(`no \`ebpf-studio run\` is running for ${project} (no ${statePath(project)}): start one with ebpf-studio run ${project}`);
+  if (!pidAlive(state.pid)) throw new UsageError(`the run for ${project} (pid ${state.pid}) is gone: start it again with ebpf-studio run ${project}`);
   return state;
 }
 
@@ -109,7 +109,7 @@ export function removeRunState(project: string): void {
 
 /**
  * Runs `fn` while holding `<project>/.ebpf-studio/lock` (created exclusively; a lock whose process is gone
- * is taken over), so the run's probe, `health` and `apply` never write the maps from stale state.
+ * is taken over), so the run's probe, `health` and `apply` (CLI or editor) never write the maps from stale state.
  */
 export async function withStateLock<T>(project: string, fn: () => Promise<T>): Promise<T> {
   const lock = join(stateDir(project), 'lock');
@@ -130,7 +130,7 @@ export async function withStateLock<T>(project: string, fn: () => Promise<T>): P
         rmSync(lock, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new UsageFailure(`${lock} has been held by process ${holder} for ${LOCK_WAIT_MS} ms`);
+      if (Date.now() > deadline) throw new UsageError(`${lock} has been held by process ${holder} for ${LOCK_WAIT_MS} ms`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -1,5 +1,5 @@
-import { compilePolicy, countsFromDump, LB_MAPS, planApply, serviceStatus, type HealthState, type MapOp, type Policy, type ServiceStatus } from '@ebpf-studio/server';
 import { MapDeleteRequest, MapDumpRequest, MapUpdateRequest, type AgentClient, type MapEntry } from '@ebpf-studio/remote-agent';
+import { compilePolicy, countsFromDump, LB_MAPS, planApply, serviceStatus, type HealthState, type MapOp, type Policy, type ServiceStatus } from '../policy';
 
 /**
  * The running maps of a session, through its agent: the policy written into lb_services/lb_backends
