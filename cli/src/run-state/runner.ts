@@ -67,13 +67,12 @@ interface ObjectPlan {
   readonly attach: { program: string; section: string; target: AttachTarget; label: string }[];
 }
 
-function attachTargetOf(def: ProgramDef, template: TemplateManifest, program: TemplateManifest['programs'][number], cgroup: string | undefined): { target: AttachTarget; label: string } {
+function attachTargetOf(def: ProgramDef, program: TemplateManifest['programs'][number], cgroup: string | undefined): { target: AttachTarget; label: string } {
   if (program.attach === 'cgroup') return { target: resolveAttachTarget(program.section, cgroup), label: `cgroup ${cgroup}` };
   if (program.attach === 'sk_msg' && program.map) return { target: resolveAttachTarget(program.section, program.map), label: `map ${program.map}` };
-  throw new UsageFailure(
-    `program ${def.name}: ${program.name} attaches to an interface (${program.attach}), which ebpf-studio.yaml cannot name yet: run attaches cgroup and sk_msg programs only; ` +
-      `attach it with: ebpf-studio attach ${template.source} --prog ${program.name} --to IFACE`,
-  );
+  const iface = def.attach.interface!;
+  const to = program.attach === 'tc' ? `${iface}:${program.direction ?? 'ingress'}` : iface;
+  return { target: resolveAttachTarget(program.section, to), label: `interface ${to}` };
 }
 
 /** The objects to load, each program's cgroup resolved below the mount (the mount itself refused). */
@@ -91,7 +90,7 @@ function planObjects(project: Project, mount: string): { objects: ObjectPlan[]; 
     const plan = objects.get(key) ?? { template, source, sets, attach: [] };
     objects.set(key, plan);
     for (const program of template.programs.filter((p) => def.load === undefined || def.load.includes(p.name))) {
-      plan.attach.push({ program: program.name, section: program.section, ...attachTargetOf(def, template, program, cgroup) });
+      plan.attach.push({ program: program.name, section: program.section, ...attachTargetOf(def, program, cgroup) });
     }
   }
   const withPolicy = [...objects.values()].filter((o) => o.template.policy === 'socket-lb');

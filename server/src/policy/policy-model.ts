@@ -63,8 +63,8 @@ export type SettingValue = string | number | boolean;
 export interface ProgramDef {
   readonly name: string;
   readonly template: string;
-  /** Where it attaches: a cgroup path relative to the cgroup2 mount. */
-  readonly attach: { readonly cgroup?: string };
+  /** Where it attaches: a cgroup path relative to the cgroup2 mount, and/or a network interface (xdp, tc). */
+  readonly attach: { readonly cgroup?: string; readonly interface?: string };
   /** Which of the template's programs to load; undefined: all of them. */
   readonly load?: readonly string[];
   /** const volatile settings of the template, by parameter name. */

@@ -5,6 +5,8 @@ import { findTemplate, type TemplateCatalog, type TemplateParameter } from './te
 import { entryOf, scalar, type YamlChecker, type YamlEntry } from './yaml-checker';
 
 const PROGRAM_KEYS = ['name', 'template', 'attach', 'load', 'settings'];
+/** What resolveAttachTarget accepts as an interface name. */
+const IFNAME = /^[A-Za-z0-9_.@-]{1,15}$/;
 /** What resolveAttachTarget accepts as a cgroup path: no '..', no spaces or shell characters. */
 const CGROUP_PATH = /^[A-Za-z0-9_./@:+-]+$/;
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -72,10 +74,16 @@ function readProgram(check: YamlChecker, node: unknown, fallback: unknown, index
   }
 
   let cgroup: string | undefined;
+  let iface: string | undefined;
   const attachEntry = get('attach');
   if (attachEntry) {
     const attach = check.pairs(attachEntry.value, attachEntry.keyNode, `${label}.attach`);
-    check.unknownKeys(attach, ['cgroup'], `${label}.attach`, attachEntry.value);
+    check.unknownKeys(attach, ['cgroup', 'interface'], `${label}.attach`, attachEntry.value);
+    const ifaceEntry = entryOf(attach, 'interface');
+    iface = ifaceEntry ? check.string(ifaceEntry.value, ifaceEntry.keyNode, `${label}.attach.interface`) : undefined;
+    if (iface !== undefined && !IFNAME.test(iface)) {
+      check.error(ifaceEntry?.value, attachEntry.value, `${label}.attach.interface "${iface}": an interface name (letters, digits, _ . @ -, at most 15)`);
+    }
     const cgroupEntry = entryOf(attach, 'cgroup');
     cgroup = cgroupEntry ? check.string(cgroupEntry.value, cgroupEntry.keyNode, `${label}.attach.cgroup`) : undefined;
     if (cgroup !== undefined && (!CGROUP_PATH.test(cgroup) || cgroup.split('/').includes('..'))) {
@@ -86,12 +94,16 @@ function readProgram(check: YamlChecker, node: unknown, fallback: unknown, index
   if (template && cgroup === undefined && loaded.some((p) => p.attach === 'cgroup')) {
     check.error(attachEntry?.value ?? node, fallback, `${label}: template ${template.name} attaches to a cgroup: add "attach: { cgroup: <path below the cgroup2 mount> }"`);
   }
+  if (template && iface === undefined && loaded.some((p) => p.attach === 'xdp' || p.attach === 'tc')) {
+    check.error(attachEntry?.value ?? node, fallback, `${label}: template ${template.name} attaches to a network interface: add "attach: { interface: <name> }"`);
+  }
 
   const settingsEntry = get('settings');
   const settings = settingsEntry && template ? readSettings(check, settingsEntry.value, settingsEntry.keyNode, label, template.parameters) : {};
 
   if (check.problems.length > problemsBefore || name === undefined || template === undefined) return undefined;
-  return { name, template: template.name, attach: cgroup === undefined ? {} : { cgroup }, ...(load ? { load } : {}), settings, at: check.at(node, fallback) };
+  const attach = { ...(cgroup !== undefined ? { cgroup } : {}), ...(iface !== undefined ? { interface: iface } : {}) };
+  return { name, template: template.name, attach, ...(load ? { load } : {}), settings, at: check.at(node, fallback) };
 }
 
 /** `programs:`: which templates to load, where to attach them, their settings. */

@@ -13,6 +13,8 @@ export interface TemplateProgram {
   readonly attach: string;
   readonly hook?: string;
   readonly map?: string;
+  /** tc programs: which direction of the program entry's interface ('ingress' unless said). */
+  readonly direction?: 'ingress' | 'egress';
 }
 
 export interface TemplateMap {
