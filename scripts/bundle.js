@@ -3,13 +3,15 @@
 // `lsp --stdio`), the agent and its verify worker, each one self-contained CommonJS file, plus the
 // few packages that must stay files of their own (RUNTIME_PACKAGES) in dist/node_modules.
 'use strict';
-const { cpSync, mkdirSync, readdirSync, rmSync } = require('node:fs');
+const { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } = require('node:fs');
 const { join } = require('node:path');
 const { execFileSync } = require('node:child_process');
 const esbuild = require('esbuild');
 
 const root = join(__dirname, '..');
 const dist = join(root, 'dist');
+/** Built here first and swapped in at the end, so a test running meanwhile never sees dist/ half-written. */
+const staging = join(root, `.dist-build-${process.pid}`);
 
 const ENTRIES = {
   extension: 'client/dist/src/extension.js',
@@ -44,19 +46,26 @@ function compile() {
 function copyRuntimePackages() {
   for (const { name, keep } of RUNTIME_PACKAGES) {
     const from = join(root, 'node_modules', name);
-    for (const path of files(from).filter(keep)) cpSync(join(from, path), join(dist, 'node_modules', name, path));
+    for (const path of files(from).filter(keep)) cpSync(join(from, path), join(staging, 'node_modules', name, path));
   }
 }
 
+function swapIn() {
+  const old = join(root, `.dist-old-${process.pid}`);
+  if (existsSync(dist)) renameSync(dist, old);
+  renameSync(staging, dist);
+  rmSync(old, { recursive: true, force: true });
+}
+
 async function bundle() {
-  rmSync(dist, { recursive: true, force: true });
-  mkdirSync(dist, { recursive: true });
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
   compile();
   const started = Date.now();
   await esbuild.build({
     absWorkingDir: root,
     entryPoints: Object.entries(ENTRIES).map(([out, input]) => ({ out, in: input })),
-    outdir: dist,
+    outdir: staging,
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -69,6 +78,9 @@ async function bundle() {
     logLevel: 'warning',
   });
   copyRuntimePackages();
+  // The templates, for `new` and the editor's New Scheduling Program (their test fixtures stay behind).
+  cpSync(join(root, 'bpf-templates'), join(staging, 'bpf-templates'), { recursive: true, filter: (src) => !src.split('/').includes('fixtures') });
+  swapIn();
   console.log(`bundled ${Object.keys(ENTRIES).map((e) => `dist/${e}.js`).join(', ')} in ${Date.now() - started} ms`);
 }
 

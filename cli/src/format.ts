@@ -58,7 +58,8 @@ export function jsonReport(report: VerifyReport): object {
 export function formatMatrix(matrix: VerdictMatrix): string {
   const lines = matrix.diagnostics.flatMap(formatDiagnostic);
   for (const p of matrix.programs) {
-    const cells = Object.entries(p.verdicts).map(([node, v]) => `${v.verdict === 'accepted' ? '✓' : '✗'} ${node} (${v.kernel})${v.code ? ` ${v.code}` : ''}`);
+    const mark = (verdict: string): string => (verdict === 'accepted' ? '✓' : verdict === 'rejected' ? '✗' : '–');
+    const cells = Object.entries(p.verdicts).map(([node, v]) => `${mark(v.verdict)} ${node} (${v.kernel})${v.code ? ` ${v.code}` : ''}`);
     lines.push(`${p.name} [SEC("${p.section}")]: ${cells.join(' · ')}`);
   }
   for (const u of matrix.unreachable) lines.push(`– ${u.node}: not reached: ${u.error}`);

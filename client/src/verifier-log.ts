@@ -1,8 +1,8 @@
 import { commands, languages, Uri, window, workspace, type ExtensionContext, type TextDocumentContentProvider } from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
+import { StudioMethods } from '@ebpf-studio/studio-protocol';
 
-export const VERIFIER_LOG_SCHEME = 'ebpf-verifier-log';
-export const VERIFIER_LOG_REQUEST = 'ebpfStudio/verifierLog';
+const VERIFIER_LOG_SCHEME = 'ebpf-verifier-log';
 
 /** The request's parameters; without `program` the server answers for the file's first rejected program. */
 export interface VerifierLogParams {
@@ -19,7 +19,7 @@ function logUri(params: VerifierLogParams): Uri {
 /** Register the `ebpf-verifier-log:` documents (content from the server) and the command that opens one. */
 export function registerVerifierLog(context: ExtensionContext, client: LanguageClient): void {
   const provider: TextDocumentContentProvider = {
-    provideTextDocumentContent: (uri, token) => client.sendRequest<string>(VERIFIER_LOG_REQUEST, JSON.parse(uri.query) as VerifierLogParams, token),
+    provideTextDocumentContent: (uri, token) => client.sendRequest<string>(StudioMethods.verifierLog, JSON.parse(uri.query) as VerifierLogParams, token),
   };
   const open = async (target?: Uri | string, program?: string): Promise<void> => {
     const source = target ?? window.activeTextEditor?.document.uri;

@@ -6,6 +6,7 @@ import { codeServerDirs, codeServerLogs, installExtension, startCodeServer, writ
 import { ensureToolchain } from './install';
 import { poll } from './poll';
 import { REPO_ROOT } from './vsix';
+import { WorkbenchUi } from './ui';
 import { Workbench } from './workbench';
 
 /** Screenshots and logs of the end-to-end tests (git-ignored). */
@@ -14,7 +15,8 @@ export const ARTIFACTS_DIR = join(REPO_ROOT, '.artifacts', 'e2e');
 export interface SessionOptions {
   /** Names the session's screenshots and log in ARTIFACTS_DIR. */
   name: string;
-  vsix: string;
+  /** The extension to install; without one the workbench runs with no extension (a baseline). */
+  vsix?: string;
   /** The workspace folder's files: relative path → contents. */
   files: Record<string, string>;
   /** User settings on top of the harness's quiet defaults. */
@@ -32,6 +34,8 @@ export interface SessionTimings {
 
 export interface Session {
   workbench: Workbench;
+  /** Quick inputs, notifications, side-bar views, webviews, the status bar. */
+  ui: WorkbenchUi;
   /** The workspace folder (absolute). */
   folder: string;
   timings: SessionTimings;
@@ -97,7 +101,8 @@ export async function startSession(options: SessionOptions): Promise<Session> {
   };
 
   try {
-    const [, installExtensionMs] = await timed(() => installExtension(toolchain, dirs, options.vsix));
+    const { vsix } = options;
+    const [, installExtensionMs] = await timed(async () => (vsix === undefined ? undefined : installExtension(toolchain, dirs, vsix)));
     const [server, codeServerStartMs] = await timed(() => startCodeServer(toolchain, dirs));
     codeServer = server;
     browser = await openBrowser(toolchain.chromium, join(root, 'chromium'));
@@ -107,6 +112,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
     const [, workbenchMs] = await timed(() => opened.open(server.url, folder));
     return {
       workbench: opened,
+      ui: new WorkbenchUi(opened.page),
       folder,
       loadedAt,
       timings: { toolchainMs, installExtensionMs, codeServerStartMs, workbenchMs },

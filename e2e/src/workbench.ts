@@ -69,6 +69,11 @@ export class Workbench {
     return (await this.codeLens(text).innerText()).trim();
   }
 
+  /** The texts of every CodeLens of the active editor, scrolled into view or not. */
+  async codeLenses(): Promise<string[]> {
+    return this.activeEditor.locator('.codelens-decoration').evaluateAll((lenses) => lenses.map((l) => (l.textContent ?? '').trim()));
+  }
+
   /** Click the CodeLens whose text matches (in the active editor). */
   async clickCodeLens(text: RegExp): Promise<void> {
     await this.codeLens(text).locator('a').first().click();

@@ -145,11 +145,16 @@ function loopHeaderLocation(log: ParsedLog, ctx: LocateContext, program: Program
   return target ? locationOf(target, ctx) : undefined;
 }
 
-/** The first line that calls `symbol` (for libbpf failures that carry no instruction, e.g. a misspelt helper). */
-function callLocation(symbol: string | undefined, ctx: LocateContext): Location | undefined {
+/**
+ * The first line that calls `symbol` (for libbpf failures that carry no instruction, e.g. a misspelt
+ * helper or a kfunc the kernel lacks), searched from the program's own function first — so a kfunc's
+ * `extern … __ksym;` declaration above it is not taken for the call.
+ */
+function callLocation(symbol: string | undefined, ctx: LocateContext, from: number): Location | undefined {
   if (!symbol) return undefined;
   const escaped = symbol.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const line = ctx.source.find(new RegExp(`\\b${escaped}\\s*\\(`));
+  const call = new RegExp(`\\b${escaped}\\s*\\(`);
+  const line = ctx.source.find(call, from) ?? ctx.source.find(call);
   if (line === undefined) return undefined;
   const span = ctx.source.codeSpan(line);
   return { file: ctx.file, line, column: span.column, endLine: line, endColumn: span.endColumn };
@@ -174,7 +179,7 @@ export function locateRootCause(rule: RootCauseRule, log: ParsedLog | undefined,
     const biggest = largestStackArrayInFile(ctx.source);
     return biggest ? { location: { file: ctx.file, line: biggest.line, column: biggest.column, endLine: biggest.line, endColumn: biggest.endColumn }, related: [] } : { location: fallback, related: [] };
   }
-  if (rule === 'call' && !log) return { location: callLocation(symbol, ctx) ?? fallback, related: [] };
+  if (rule === 'call' && !log) return { location: callLocation(symbol, ctx, fallback.line) ?? fallback, related: [] };
   if (rule === 'program' || !log) return { location: fallback, related: [] };
   const failing = failingLocation(log, ctx, program);
   switch (rule) {

@@ -81,7 +81,7 @@ function clangDiagnostics(compiled: CompileResult, file: string, source: SourceT
 
 /** The helper, extern or kfunc a message is about, e.g. `failed to find BTF for extern 'bpf_foo'`. */
 function symbolIn(message: string): string | undefined {
-  return /extern '(\w+)'|helper (\w+)#|func (\w+)#|kfunc '?(\w+)/.exec(message)?.slice(1).find((s) => s !== undefined);
+  return /extern (?:\(\w+ ksym\) )?'(\w+)'|helper (\w+)#|func (\w+)#|kfunc '?(\w+)/.exec(message)?.slice(1).find((s) => s !== undefined);
 }
 
 function diagnosticFor(entry: CatalogueEntry, kernelMessage: string, program: ProgramPlace, log: ParsedLog | undefined, ctx: LocateContext): EngineDiagnostic {

@@ -5,7 +5,7 @@ import { verifySource } from '../engine/verify';
 import type { EngineDiagnostic, VerifyReport } from '../engine/types';
 import type { Verifier, VerifyRequest } from './document-verifier';
 import type { StudioSettings } from './settings';
-import { VerifyTargets } from './verify-targets';
+import { VerifyTargets, type PassphrasePrompt } from './verify-targets';
 
 /**
  * The engine as the language server uses it: warm agents for the configured targets (this machine's,
@@ -23,8 +23,9 @@ export class EngineVerifier implements Verifier {
     private readonly settings: () => StudioSettings,
     private readonly warn: (message: string) => void,
     private readonly log: (line: string) => void,
+    passphrase?: PassphrasePrompt,
   ) {
-    this.targets = new VerifyTargets(log);
+    this.targets = new VerifyTargets(log, passphrase);
   }
 
   context(): string {

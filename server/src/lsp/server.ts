@@ -29,13 +29,19 @@ import { readSettings, type StudioSettings } from './settings';
 import { diagnosticsFor, type DiagnosticData } from './translate';
 import { EngineVerifier } from './engine-verifier';
 import { VerifierLogRequest } from './custom-requests';
+import { StudioMethods, type PassphraseParams, type PassphraseResult } from './studio-protocol';
 import { registerStudioRequests } from './studio';
 
 export function startLanguageServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
   const documents = new TextDocuments(TextDocument);
   let settings: StudioSettings = readSettings({});
   const warn = (message: string): void => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message });
-  const engine = new EngineVerifier(() => settings, warn, (line) => connection.console.log(line));
+  const askPassphrase = (key: string, node: string): Promise<string | undefined> =>
+    connection.sendRequest<PassphraseResult>(StudioMethods.passphrase, { key, node } satisfies PassphraseParams).then(
+      (r) => r?.passphrase,
+      () => undefined,
+    );
+  const engine = new EngineVerifier(() => settings, warn, (line) => connection.console.log(line), askPassphrase);
   const publishedFor = new Map<string, string[]>();
 
   const publish = (outcome: Outcome): void => {

@@ -20,11 +20,18 @@ function localTarget(log: (line: string) => void): VerifyTarget {
   };
 }
 
-function nodeTarget(name: string, documentPath: string, options: { inventory: string; sshConfig: string }): VerifyTarget {
+/** Asks the person at the editor for an encrypted key's passphrase (undefined: skip that key). */
+export type PassphrasePrompt = (keyFile: string, node: string) => Promise<string | undefined>;
+
+function nodeTarget(name: string, documentPath: string, options: { inventory: string; sshConfig: string }, passphrase: PassphrasePrompt | undefined): VerifyTarget {
   let connection: Promise<NodeConnection> | undefined;
   const connect = (): Promise<NodeConnection> => {
     const inventory = openInventory(options.inventory ? { config: options.inventory } : { cwd: dirname(documentPath) });
-    return connectNode(resolveNode(name, inventory), { ...(inventory ? { inventory } : {}), ...(options.sshConfig ? { sshConfigFile: options.sshConfig } : {}) });
+    return connectNode(resolveNode(name, inventory), {
+      ...(inventory ? { inventory } : {}),
+      ...(options.sshConfig ? { sshConfigFile: options.sshConfig } : {}),
+      ...(passphrase ? { passphrase: (keyFile: string) => passphrase(keyFile, name) } : {}),
+    });
   };
   return {
     name,
@@ -48,13 +55,16 @@ function nodeTarget(name: string, documentPath: string, options: { inventory: st
 export class VerifyTargets {
   private readonly targets = new Map<string, VerifyTarget>();
 
-  constructor(private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly log: (line: string) => void,
+    private readonly passphrase?: PassphrasePrompt,
+  ) {}
 
   get(name: string, documentPath: string, options: { inventory: string; sshConfig: string }): VerifyTarget {
     const key = `${name}\0${options.inventory}\0${options.sshConfig}`;
     let target = this.targets.get(key);
     if (!target) {
-      target = name === 'local' ? localTarget(this.log) : nodeTarget(name, documentPath, options);
+      target = name === 'local' ? localTarget(this.log) : nodeTarget(name, documentPath, options, this.passphrase);
       this.targets.set(key, target);
     }
     return target;

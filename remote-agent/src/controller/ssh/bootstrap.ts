@@ -74,10 +74,11 @@ export async function bootstrapAgent(connection: SshConnection, probe: NodeProbe
     const files = probe.payload === 'complete' ? [] : [...payload.common, ...(await archFiles(payload, arch, options.cacheDir))];
     const runtimeSize = probe.nodePath ? 0 : statSync(await nodeRuntimeArchive(arch, options.cacheDir)).size;
     const total = files.reduce((sum, f) => sum + f.size, 0) + runtimeSize;
+    const remote = await RemoteFiles.open(connection);
+    // An interrupted upload leaves agent files or the runtime archive under temporary names: never used, removed here.
+    await remote.removeStaleParts(cacheRoot(probe));
     if (files.length > 0) {
       const dir = `${cacheRoot(probe)}/${payload.hash}`;
-      const remote = await RemoteFiles.open(connection);
-      await remote.removeStaleParts(dir);
       const report = await remote.uploadFiles(dir, files, (bytes) => options.onUploadProgress?.(bytes, total));
       await remote.writeFileAtomically(`${dir}/.complete`, payload.hash);
       payloadBytes = report.bytes;

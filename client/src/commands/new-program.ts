@@ -1,0 +1,34 @@
+import { StudioMethods, type ScaffoldParams, type ScaffoldResult, type TemplateSummary } from '@ebpf-studio/studio-protocol';
+import { commands, ProgressLocation, Uri, window, workspace } from 'vscode';
+import type { Studio } from '../studio';
+
+/** Template quick pick → folder → scaffold → open the program and reveal it in the explorer. */
+export async function newSchedulingProgram(studio: Studio): Promise<void> {
+  const templates = await studio.withRetry('Listing the templates', () => studio.request<TemplateSummary[]>(StudioMethods.templates, {}));
+  if (!templates) return;
+  const template = await window.showQuickPick(
+    templates.map((t) => ({ label: t.name, detail: t.summary })),
+    { title: 'New Scheduling Program: template', matchOnDetail: true },
+  );
+  if (!template) return;
+  const [folder] =
+    (await window.showOpenDialog({
+      title: `New Scheduling Program: an empty folder for ${template.label}`,
+      canSelectFolders: true,
+      canSelectFiles: false,
+      canSelectMany: false,
+      openLabel: 'Create Here',
+      ...(workspace.workspaceFolders?.[0] ? { defaultUri: workspace.workspaceFolders[0].uri } : {}),
+    })) ?? [];
+  if (!folder) return;
+  const params: ScaffoldParams = { template: template.label, dir: folder.fsPath };
+  const result = await studio.withRetry(`Creating ${template.label} in ${folder.fsPath}`, () =>
+    window.withProgress({ location: ProgressLocation.Notification, title: `Creating ${template.label}…` }, () =>
+      studio.request<ScaffoldResult>(StudioMethods.scaffold, params),
+    ),
+  );
+  if (!result) return;
+  const main = Uri.file(result.main);
+  await window.showTextDocument(await workspace.openTextDocument(main), { preview: false });
+  await commands.executeCommand('revealInExplorer', main);
+}

@@ -1,0 +1,38 @@
+import { CancellationError, window, type CancellationToken } from 'vscode';
+import { LSPErrorCodes, ResponseError, type LanguageClient } from 'vscode-languageclient/node';
+
+/** The message of whatever a request rejected with. */
+export function reason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Whether a request ended because the user cancelled it (a progress notification's Cancel). */
+function cancelled(err: unknown): boolean {
+  return err instanceof CancellationError || (err instanceof ResponseError && err.code === LSPErrorCodes.RequestCancelled);
+}
+
+/** The language client's custom requests (ebpfStudio/*), with the failure shown to the user. */
+export class Studio {
+  constructor(readonly client: LanguageClient) {}
+
+  request<R>(method: string, params: object, token?: CancellationToken): Promise<R> {
+    return this.client.sendRequest<R>(method, params, token);
+  }
+
+  /**
+   * Run a step; when it fails, an error notification names what failed and why, with a Retry button
+   * that runs the step again. Resolves with the step's value, or undefined once the user gives up
+   * or cancels.
+   */
+  async withRetry<T>(what: string, step: () => PromiseLike<T>): Promise<T | undefined> {
+    for (;;) {
+      try {
+        return await step();
+      } catch (err) {
+        if (cancelled(err)) return undefined;
+        const choice = await window.showErrorMessage(`${what} failed: ${reason(err)}`, 'Retry');
+        if (choice !== 'Retry') return undefined;
+      }
+    }
+  }
+}

@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createTestNodes, requireKernel, type TestNode } from '@ebpf-studio/test-support';
+import { builtVsix, logLineTime, poll, REPO_ROOT, startSession, type Session } from '../src';
+
+const REJECTED = 'failover-unchecked.bpf.c';
+const REJECTED_LINE = 26;
+const COUNTER = 'xdp-count.bpf.c';
+const TEMPLATE = 'xdp-maglev-gateway';
+const ACTIVATION = /ExtensionService#_doActivateExtension ebpf-studio\.ebpf-traffic-studio\b/;
+const NODES_VIEW = 'eBPF Nodes';
+const UNREACHABLE = 'gone';
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+interface Link {
+  id: number;
+}
+const linksOn = (node: TestNode): Link[] => JSON.parse(node.exec('bpftool', ['-j', 'link', 'show'])) as Link[];
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (condition()) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return condition();
+}
+
+/** packets_by_proto[1] (ICMP) as the Show Maps table shows it, or undefined before it is drawn. */
+async function icmpCount(session: Session): Promise<number | undefined> {
+  const rows = await session.ui.activeWebview().locator('#rows tr').allInnerTexts().catch(() => []);
+  const row = rows.map((r) => r.split('\t').map((c) => c.trim())).find(([key]) => key === '1');
+  return row ? Number(row[1]) : undefined;
+}
+
+test('the studio in VS Code: scaffold, verify on a node, attach, live maps, detach, Verifier Explorer', { timeout: 20 * 60_000 }, async (t) => {
+  if (!requireKernel(t)) return;
+  const vsix = await builtVsix();
+  const nodes = await createTestNodes({ clusters: { east: ['east-1'] } });
+  const node = nodes.node('east-1');
+  const kernel = node.exec('uname', ['-r']).trim();
+  // the harness's inventory plus a node whose sshd refuses connections
+  const inventory = `${readFileSync(nodes.inventory, 'utf8')}  lost:\n    nodes:\n      - name: ${UNREACHABLE}\n        ssh: root@127.0.0.1:1\n`;
+  let session: Session | undefined;
+  try {
+    session = await startSession({
+      name: 'studio',
+      vsix,
+      files: {
+        [REJECTED]: readFileSync(join(REPO_ROOT, 'examples', REJECTED), 'utf8'),
+        [COUNTER]: readFileSync(join(REPO_ROOT, 'remote-agent', 'test', 'data', COUNTER), 'utf8'),
+        'ebpf-studio.yaml': inventory,
+        '.vscode/settings.json': JSON.stringify({ 'ebpfStudio.sshConfig': nodes.sshConfig }, null, 2),
+      },
+      log: (line) => t.diagnostic(line),
+    });
+    const s = session;
+    const { workbench, ui } = s;
+    t.diagnostic(`with the extension: VSIX installed in ${s.timings.installExtensionMs} ms, code-server up in ${s.timings.codeServerStartMs} ms, workbench up in ${s.timings.workbenchMs} ms`);
+
+    await t.test('the extension activates for a workspace with BPF C files and ebpf-studio.yaml', async () => {
+      const line = await s.waitForLog(ACTIVATION);
+      t.diagnostic(`MEASURE activation: ${logLineTime(line) - s.loadedAt} ms after the workbench started loading`);
+    });
+
+    await t.test('opening a rejected file: squiggle', async () => {
+      const opened = Date.now();
+      await workbench.openFromExplorer(REJECTED);
+      const drawn = Date.now() - opened;
+      await workbench.waitForSquiggle(REJECTED_LINE);
+      t.diagnostic(`MEASURE with the extension: open → text drawn ${drawn} ms, open → squiggle ${Date.now() - opened} ms`);
+      assert.match(await ui.waitForStatusBar(/local ✗/), /✗ 1/);
+    });
+
+    await t.test('New Scheduling Program… → the files appear in the explorer and the program verifies clean', async () => {
+      mkdirSync(join(s.folder, 'gateway'));
+      await ui.startCommand('eBPF: New Scheduling Program…');
+      await ui.waitForQuickInput(/template/);
+      await ui.chooseQuickItem(TEMPLATE);
+      await ui.waitForQuickInput(/an empty folder/);
+      await workbench.screenshot('new-program-folder');
+      await ui.answerInput(join(s.folder, 'gateway'));
+      await ui.page.locator('.quick-input-widget').getByRole('button', { name: 'Create Here' }).click().catch(() => undefined);
+      await workbench.waitForEditor(`${TEMPLATE}.bpf.c`);
+      await ui.waitForExplorerItem(`${TEMPLATE}.bpf.c`);
+      await ui.waitForExplorerItem(`${TEMPLATE}.h`);
+      let lenses: string[] = [];
+      await poll(
+        async () => ((lenses = await workbench.codeLenses()).length > 0 && lenses.every((l) => l.startsWith('✓')) ? true : undefined),
+        60_000,
+        () => `the program's CodeLenses are ${JSON.stringify(lenses)}`,
+      );
+      t.diagnostic(`CodeLenses: ${JSON.stringify(lenses)}`);
+      await ui.waitForStatusBar(/local ✓/);
+      await workbench.screenshot('new-program');
+      assert.ok(existsSync(join(s.folder, 'gateway', `${TEMPLATE}.bpf.c`)));
+    });
+
+    await t.test(`Verify on Node… → a verdict with east-1's kernel (${kernel})`, async () => {
+      await workbench.quickOpen(COUNTER);
+      await ui.startCommand('eBPF: Verify on Node…');
+      await ui.waitForQuickInput(/Verify xdp-count\.bpf\.c on/, 60_000);
+      await ui.checkQuickItems([/east-1/]);
+      await ui.waitForQuickInput(/Verdicts of xdp-count\.bpf\.c per kernel/, 60_000);
+      const row = await ui.waitForQuickItem(new RegExp(`count_packets.*✓ east-1 ${escape(kernel)}`));
+      t.diagnostic(`verdict row: ${row}`);
+      await workbench.screenshot('verify-on-node');
+      await ui.page.keyboard.press('Escape');
+    });
+
+    await t.test('a node that cannot be reached: a notification with the reason and Retry', async () => {
+      await ui.startCommand('eBPF: Verify on Node…');
+      await ui.waitForQuickInput(/Verify xdp-count\.bpf\.c on/, 60_000);
+      assert.match(await ui.waitForQuickItem(new RegExp(`${UNREACHABLE}.*unreachable`)), /unreachable/);
+      await ui.checkQuickItems([new RegExp(`${UNREACHABLE}.*unreachable`)]);
+      const note = await ui.waitForNotification(new RegExp(`Node ${UNREACHABLE} cannot be reached`), 60_000);
+      t.diagnostic(`notification: ${note}`);
+      assert.match(note, /Retry/);
+      await workbench.screenshot('unreachable');
+      await ui.page.keyboard.press('Escape');
+      await ui.clearNotifications();
+    });
+
+    await t.test("Attach… to east-1's data interface → the Nodes tree shows the attachment", async () => {
+      await workbench.quickOpen(COUNTER);
+      await ui.startCommand('eBPF: Attach…');
+      await ui.waitForQuickInput(/Attach on node/, 60_000);
+      await ui.chooseQuickItem('east-1');
+      await ui.waitForQuickInput(/Attach on east-1: program/, 60_000);
+      await ui.chooseQuickItem('count_packets');
+      await ui.waitForQuickInput(/Attach count_packets/);
+      await ui.page.keyboard.type('not an interface!');
+      await ui.waitForInputMessage(/An interface name/);
+      await ui.answerInput(node.dataIfname);
+      const note = await ui.waitForNotification(/Attached on east-1/, 60_000);
+      t.diagnostic(`notification: ${note}`);
+      assert.equal(linksOn(node).length, 1, 'the node lists one bpf_link');
+      await ui.showViewContainer('eBPF Traffic Studio');
+      const rows = await ui.waitForViewRows(NODES_VIEW, (r) => r.some((x) => x.includes('count_packets')), 30_000);
+      t.diagnostic(`Nodes tree: ${JSON.stringify(rows)}`);
+      assert.ok(rows.some((r) => r.includes('east-1') && r.includes(kernel)), 'the node with its kernel');
+      await workbench.screenshot('attached');
+    });
+
+    await t.test('Show Maps → the counters grow with traffic from the cluster network', async () => {
+      await ui.startCommand('eBPF: Show Maps');
+      await ui.waitForQuickInput(/Show Maps/, 60_000);
+      await ui.chooseQuickItem('packets_by_proto');
+      await ui.waitForWebviewText(/entries/);
+      const ping = (count: number): void => void nodes.clusterNetns['east']!.exec('ping', ['-c', String(count), '-i', '0.2', '-W', '1', node.dataAddress]);
+      ping(3);
+      const first = await pollCount(s, (n) => n >= 3);
+      ping(3);
+      const second = await pollCount(s, (n) => n >= first + 3);
+      t.diagnostic(`ICMP packets counted: ${first} → ${second}`);
+      await workbench.screenshot('maps');
+      await workbench.runCommand('View: Close Editor');
+    });
+
+    await t.test('Detach → gone on the node and from the tree', async () => {
+      await ui.startCommand('eBPF: Detach');
+      await ui.waitForQuickInput(/Detach/, 60_000);
+      await ui.chooseQuickItem('count_packets');
+      await ui.waitForNotification(/Detached on east-1/, 60_000);
+      assert.ok(await until(() => linksOn(node).length === 0, 10_000), 'no bpf_link left on the node');
+      await ui.showViewContainer('eBPF Traffic Studio');
+      await ui.waitForViewRows(NODES_VIEW, (r) => r.some((x) => x.includes('east-1')) && !r.some((x) => x.includes('count_packets')), 30_000);
+      await workbench.screenshot('detached');
+    });
+
+    await t.test('Open Verifier Explorer shows the verified instructions', async (st) => {
+      if (!existsSync(join(REPO_ROOT, 'web', 'dist', 'explorer.js'))) {
+        st.skip('web/dist is not built: the VSIX carries no Verifier Explorer yet');
+        return;
+      }
+      await workbench.quickOpen(REJECTED);
+      await workbench.runCommand('eBPF: Open Verifier Explorer');
+      const text = await ui.waitForWebviewText(/Verified instructions[\s\S]*(r\d+ = |call )/i, 60_000);
+      t.diagnostic(`explorer shows: ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
+      await workbench.screenshot('verifier-explorer');
+    });
+  } finally {
+    await session?.dispose();
+    nodes.remove();
+  }
+});
+
+async function pollCount(session: Session, enough: (n: number) => boolean, timeoutMs = 15_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last: number | undefined;
+  while (Date.now() < deadline) {
+    last = await icmpCount(session);
+    if (last !== undefined && enough(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the table's ICMP counter is ${String(last)} after ${timeoutMs} ms`);
+}
+
+test('baseline: the same workbench steps with no extension installed', { timeout: 10 * 60_000 }, async (t) => {
+  const session = await startSession({ name: 'baseline', files: { [REJECTED]: readFileSync(join(REPO_ROOT, 'examples', REJECTED), 'utf8') }, log: (line) => t.diagnostic(line) });
+  try {
+    t.diagnostic(`MEASURE without the extension: workbench up in ${session.timings.workbenchMs} ms`);
+    const opened = Date.now();
+    await session.workbench.openFromExplorer(REJECTED);
+    t.diagnostic(`MEASURE without the extension: open → text drawn ${Date.now() - opened} ms (no squiggle to wait for)`);
+  } finally {
+    await session.dispose();
+  }
+});

@@ -1,0 +1,311 @@
+/**
+ * The kernel matrix on a real second kernel: a QEMU VM with Debian's 6.1 cloud kernel and no Node.js
+ * (test-support's startVm), reached over SSH like any node. One VM serves the whole file and is stopped
+ * in `after`, also when a test fails.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { isDeepStrictEqual } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { compileBpf, kernelAvailable, requireKernel, startVm, tempDir, type VmNode } from '@ebpf-studio/test-support';
+import type { AgentClient } from '../src/controller/agent-client';
+import { connectNode, type ConnectNodeOptions, type NodeConnection } from '../src/controller/connect-node';
+import { startLocalAgent } from '../src/controller/local-agent';
+import { NODE_RUNTIME_VERSION, loadAgentPayload } from '../src/controller/payload';
+import { SessionController } from '../src/controller/session-controller';
+import { bootstrapCommand, START_EXIT } from '../src/controller/ssh/bootstrap-script';
+import { MapDumpRequest } from '../src/session-protocol';
+import { ensurePayloadBuilt, REPO, serverEngine, type EngineReport, type ServerEngine } from './ssh-support';
+
+const KERNEL_MATRIX = join(REPO, 'server', 'test', 'fixtures', 'kernel-matrix');
+const NODE_NAME = 'legacy-1';
+const NODE_CACHE = '/root/.cache/ebpf-studio';
+const MB = 1_000_000;
+
+/** One `// kernel<X.Y:` or `// kernel>=X.Y:` condition (README.md in the fixture directory). */
+interface KernelCondition {
+  readonly text: string;
+  readonly op: '<' | '>=';
+  readonly major: number;
+  readonly minor: number;
+}
+
+interface MatrixFixture {
+  readonly name: string;
+  readonly path: string;
+  readonly text: string;
+  readonly accepted: KernelCondition[];
+  readonly expects: { condition: KernelCondition; line: number; code: string }[];
+}
+
+type Expected = { accepted: true } | { accepted: false; errors: string[] };
+
+const DIRECTIVE = /\/\/\s*kernel(<|>=)(\d+)\.(\d+):\s*(?:(accepted)|expect\s+([A-Z][A-Z0-9-]+))\s*$/;
+
+function readMatrixFixture(name: string): MatrixFixture {
+  const path = join(KERNEL_MATRIX, name);
+  const text = readFileSync(path, 'utf8');
+  const fixture: MatrixFixture = { name, path, text, accepted: [], expects: [] };
+  text.split('\n').forEach((line, i) => {
+    const m = DIRECTIVE.exec(line);
+    if (!m) return;
+    const condition: KernelCondition = { text: `kernel${m[1]}${m[2]}.${m[3]}`, op: m[1] as KernelCondition['op'], major: Number(m[2]), minor: Number(m[3]) };
+    if (m[4]) fixture.accepted.push(condition);
+    else fixture.expects.push({ condition, line: i + 1, code: m[5]! });
+  });
+  return fixture;
+}
+
+function holds(c: KernelCondition, release: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  if (!m) throw new Error(`kernel release ${release} has no major.minor`);
+  const below = Number(m[1]) < c.major || (Number(m[1]) === c.major && Number(m[2]) < c.minor);
+  return c.op === '<' ? below : !below;
+}
+
+/** What a fixture declares for `release`: accepted, or the error diagnostics as `CODE@line`. */
+function expectationFor(f: MatrixFixture, release: string): Expected {
+  const accepted = f.accepted.filter((c) => holds(c, release));
+  const errors = f.expects.filter((e) => holds(e.condition, release)).map((e) => `${e.code}@${e.line}`);
+  if (accepted.length > 0 && errors.length > 0) throw new Error(`${f.name}: kernel ${release} is declared accepted (${accepted[0]!.text}) and rejected (${errors.join(', ')})`);
+  if (accepted.length > 0) return { accepted: true };
+  if (errors.length === 0) throw new Error(`${f.name} declares nothing for kernel ${release}: add a \`// kernel…: accepted\` or \`// kernel…: expect CODE\` line`);
+  return { accepted: false, errors: errors.sort() };
+}
+
+/** The report as a fixture states it: accepted, or not, with its error diagnostics. */
+function observed(report: EngineReport): Expected {
+  const errors = report.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}@${d.line}`).sort();
+  return report.programs.length > 0 && report.programs.every((p) => p.verdict === 'accepted') && errors.length === 0 ? { accepted: true } : { accepted: false, errors };
+}
+
+interface MatrixEngine extends ServerEngine {
+  verdictMatrix(outcomes: { node: string; kernel: string; report: EngineReport }[]): {
+    programs: { name: string; verdicts: Record<string, { verdict: string; kernel: string; code?: string }> }[];
+    diagnostics: { code: string; line: number; severity: string; message: string; nodes: string[] }[];
+  };
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+async function eventually(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 300))) {
+    if (await condition()) return true;
+  }
+  return condition();
+}
+
+describe('a VM node with Debian\'s 6.1 kernel: per-kernel verdicts, bootstrap from bare, the tc fallback', { timeout: 15 * 60_000 }, () => {
+  let vm: VmNode | undefined;
+  const open: NodeConnection[] = [];
+
+  before(async () => {
+    if (!kernelAvailable()) return;
+    await ensurePayloadBuilt();
+    vm = await startVm({ name: 'legacy' });
+  });
+  after(async () => {
+    for (const c of open) await c.close().catch(() => undefined);
+    await vm?.stop();
+  });
+
+  async function connect(options: ConnectNodeOptions = {}): Promise<NodeConnection> {
+    const connection = await connectNode(vm!.name, { sshConfigFile: vm!.sshConfigFile, agentSocket: null, ...options });
+    open.push(connection);
+    return connection;
+  }
+
+  /** Files under the node's cache whose names say an upload or an unpack never finished. */
+  async function unfinishedFiles(): Promise<string[]> {
+    const out = await vm!.exec(['find', NODE_CACHE, '(', '-name', '*.part-*', '-o', '-name', '*.unpack.*', ')']);
+    return out.split('\n').filter(Boolean);
+  }
+
+  /** A verdict from the VM's agent: the const-key fixture, refused by 6.1 as the fixture declares. */
+  async function firstVerdict(agent: AgentClient): Promise<void> {
+    const fixture = readMatrixFixture('xdp-config-const-key.bpf.c');
+    const report = await serverEngine().verifySource(fixture.text, fixture.path, { agent });
+    assert.deepEqual(observed(report), expectationFor(fixture, vm!.kernelRelease));
+  }
+
+  test('bootstrap from bare: the first connection uploads the Node runtime and the agent, the second reuses them', async (t) => {
+    if (!requireKernel(t)) return;
+    assert.match(vm!.kernelRelease, /^6\.1\./);
+    const started = performance.now();
+    const fresh = await connect();
+    assert.equal(fresh.info.nodeFound, '', 'the VM has no Node.js');
+    assert.equal(fresh.info.payload, 'missing');
+    assert.equal(fresh.info.runtime, 'missing');
+    const agent = await fresh.agent();
+    const info = await agent.info();
+    assert.equal(info.kernelRelease, vm!.kernelRelease);
+    assert.equal(info.nodeVersion, `v${NODE_RUNTIME_VERSION}`, 'the uploaded runtime runs the agent');
+    assert.deepEqual(info.problems, []);
+    await firstVerdict(agent);
+    const freshMs = performance.now() - started;
+    const cold = fresh.timings.bootstrap!;
+    assert.equal(cold.fresh, true);
+    assert.ok(cold.payloadBytes > MB, `the agent was uploaded (${cold.payloadBytes} bytes)`);
+    assert.ok(cold.runtimeBytes > 40 * MB, `the Node runtime was uploaded (${cold.runtimeBytes} bytes)`);
+    assert.ok(cold.wireBytes.sent > 40 * MB, `${cold.wireBytes.sent} bytes on the wire`);
+    await fresh.close();
+
+    const warmStarted = performance.now();
+    const again = await connect();
+    assert.equal(again.info.payload, 'complete');
+    assert.equal(again.info.runtime, 'complete');
+    assert.equal(again.info.nodePath, `${NODE_CACHE}/node-v${NODE_RUNTIME_VERSION}-linux-x64/bin/node`);
+    await firstVerdict(await again.agent());
+    const warmMs = performance.now() - warmStarted;
+    const warm = again.timings.bootstrap!;
+    assert.equal(warm.fresh, false);
+    assert.equal(warm.payloadBytes + warm.runtimeBytes, 0, 'the second connection uploads nothing');
+    assert.ok(warm.wireBytes.sent < 100_000, `${warm.wireBytes.sent} bytes sent`);
+    await again.close();
+    t.diagnostic(`fresh: agent ${cold.payloadBytes} B + runtime ${cold.runtimeBytes} B, ${cold.wireBytes.sent} B on the wire; bootstrap ${seconds(cold.totalMs)} (upload+unpack of the runtime ${seconds(cold.runtimeMs)}); first verdict after ${seconds(freshMs)}`);
+    t.diagnostic(`warm: ${warm.wireBytes.sent} B sent; bootstrap ${seconds(warm.totalMs)}; first verdict after ${seconds(warmMs)}`);
+  });
+
+  test('per-kernel verdicts: each kernel-matrix fixture on this machine and on the VM, side by side', async (t) => {
+    if (!requireKernel(t)) return;
+    const engine = serverEngine() as MatrixEngine;
+    const connection = await connect();
+    const remote = await connection.agent();
+    const local = startLocalAgent();
+    try {
+      const localKernel = (await local.info()).kernelRelease;
+      const vmKernel = (await remote.info()).kernelRelease;
+      const names = readdirSync(KERNEL_MATRIX).filter((f) => f.endsWith('.bpf.c')).sort();
+      /** Every way a fixture differs from what it declares, so one mismatch does not hide the next. */
+      const mismatches: string[] = [];
+      const check = (ok: boolean, what: string): void => {
+        if (!ok) mismatches.push(what);
+      };
+      let differing = 0;
+      const time = { local: 0, vm: 0 };
+      for (const name of names) {
+        const fixture = readMatrixFixture(name);
+        let at = performance.now();
+        const here = await engine.verifySource(fixture.text, fixture.path, { agent: local });
+        time.local += performance.now() - at;
+        at = performance.now();
+        const there = await engine.verifySource(fixture.text, fixture.path, { agent: remote });
+        time.vm += performance.now() - at;
+        const localExpected = expectationFor(fixture, localKernel);
+        const vmExpected = expectationFor(fixture, vmKernel);
+        check(isDeepStrictEqual(observed(here), localExpected), `${name} on ${localKernel}: expected ${JSON.stringify(localExpected)}, got ${JSON.stringify(observed(here))}`);
+        check(isDeepStrictEqual(observed(there), vmExpected), `${name} on ${vmKernel}: expected ${JSON.stringify(vmExpected)}, got ${JSON.stringify(observed(there))}`);
+
+        const matrix = engine.verdictMatrix([
+          { node: 'local', kernel: localKernel, report: here },
+          { node: NODE_NAME, kernel: vmKernel, report: there },
+        ]);
+        if (localExpected.accepted && !vmExpected.accepted) {
+          differing += 1;
+          for (const row of matrix.programs) {
+            const cells = `${name}: ${row.name} ${JSON.stringify(row.verdicts)}`;
+            check(row.verdicts['local']?.verdict === 'accepted', `${cells}: accepted on this machine`);
+            check(row.verdicts[NODE_NAME]?.verdict !== 'accepted', `${cells}: refused on the VM`);
+            check(row.verdicts[NODE_NAME]?.code === vmExpected.errors[0]!.split('@')[0], `${cells}: the code in the VM's cell`);
+          }
+        }
+        for (const d of matrix.diagnostics.filter((x) => x.severity === 'error' && x.nodes.length < 2)) {
+          check(isDeepStrictEqual(d.nodes, [NODE_NAME]) && d.message.endsWith(`(kernel ${vmKernel} only)`), `${name}: ${d.code} on ${d.nodes.join(', ')}: ${d.message}`);
+        }
+        t.diagnostic(`${name}: ${matrix.programs.map((p) => Object.entries(p.verdicts).map(([n, v]) => `${v.verdict === 'accepted' ? '✓' : '✗'} ${n} ${v.code ?? ''}`.trim()).join(' · ')).join('; ')}`);
+      }
+      t.diagnostic(`verifySource over ${names.length} fixtures: this machine ${time.local.toFixed(0)} ms, the VM ${time.vm.toFixed(0)} ms (${(time.vm / time.local).toFixed(1)}×, emulated)`);
+      assert.deepEqual(mismatches, []);
+      assert.ok(differing >= 3, `${differing} fixtures are accepted here and refused on 6.1`);
+    } finally {
+      local.dispose();
+      await connection.close();
+    }
+  });
+
+  test('attach on 6.1: no tcx, so a tc program attaches as a clsact filter on a veth inside the VM; counters grow; close leaves nothing', async (t) => {
+    if (!requireKernel(t)) return;
+    const object = readFileSync(compileBpf(join(KERNEL_MATRIX, 'tc-count-protocols.bpf.c'), tempDir())).toString('base64');
+    const run = (script: string): Promise<string> => vm!.exec(['sh', '-c', script]);
+    // A veth pair: kmx0 here, kmx1 in a namespace inside the VM; ens3 (user-mode net) carries SSH.
+    await run('ip netns add kmx-peer && ip link add kmx0 type veth peer name kmx1 netns kmx-peer && ip addr add 192.0.2.1/30 dev kmx0 && ip link set kmx0 up && ip -n kmx-peer addr add 192.0.2.2/30 dev kmx1 && ip -n kmx-peer link set kmx1 up');
+    const sendUdp = (count: number): Promise<string> => run(`ip netns exec kmx-peer bash -c 'for i in $(seq ${count}); do echo x > /dev/udp/192.0.2.1/9; done'`);
+    const connection = await connect();
+    try {
+      const agent = await connection.agent();
+      const info = await agent.info();
+      assert.equal(info.features?.['tcx'], false, '6.1 has no tcx');
+      assert.ok(info.interfaces?.some((i) => i.name === 'kmx0'));
+      const session = await SessionController.open(agent, { name: 'vm-tc-fallback', leaseMs: 10_000 });
+      try {
+        await assert.rejects(
+          session.attach({ object, program: 'count_protocols', target: { kind: 'tc', iface: 'ens3', direction: 'ingress' } }),
+          /carries this SSH session/,
+        );
+        const attached = await session.attach({ object, program: 'count_protocols', target: { kind: 'tc', iface: 'kmx0', direction: 'ingress' } });
+        assert.equal(attached.mechanism, 'tc-filter', 'the clsact fallback');
+        assert.equal(attached.linkId, undefined);
+        const filters = await run('tc filter show dev kmx0 ingress');
+        assert.match(filters, /count_protocols.* direct-action/);
+
+        const udpPackets = async (): Promise<number> => {
+          const dump = await agent.request(MapDumpRequest, { id: session.handle.id, map: 'packets_by_proto' });
+          return Number(dump.entries.find((e) => e.key === 17)?.value ?? 0);
+        };
+        await sendUdp(10);
+        const first = await udpPackets();
+        assert.ok(first >= 10, `${first} UDP packets counted after sending 10`);
+        await sendUdp(15);
+        const second = await udpPackets();
+        assert.ok(second >= first + 15, `the counter grows: ${first} → ${second}`);
+        t.diagnostic(`tc-filter prog ${attached.progId} on kmx0: ${first} → ${second} UDP packets`);
+      } finally {
+        await session.close();
+      }
+      assert.equal((await run('tc filter show dev kmx0 ingress')).trim(), '', 'no tc filter left');
+      const net = JSON.parse(await run('bpftool -j net show dev kmx0')) as { tc?: unknown[] }[];
+      assert.deepEqual(net[0]?.tc ?? [], [], 'bpftool net lists nothing on kmx0');
+      assert.ok(await eventually(async () => !/count_protocols/.test(await run('bpftool prog show')), 5000), 'the program is gone');
+    } finally {
+      await connection.close();
+      await run('ip netns del kmx-peer');
+    }
+  });
+
+  test('an upload cut mid-runtime is never run, and the retry completes it', async (t) => {
+    if (!requireKernel(t)) return;
+    await vm!.exec(['rm', '-rf', NODE_CACHE]);
+    let cut = false;
+    let interrupted: NodeConnection | undefined;
+    interrupted = await connect({
+      // The agent (≈1.5 MB) goes first, then the runtime (≈43 MB): half of the total is inside the runtime.
+      onUploadProgress: (bytes, total) => {
+        if (!cut && bytes > total / 2) {
+          cut = true;
+          interrupted!.ssh.destroy();
+        }
+      },
+    });
+    await assert.rejects(interrupted.agent());
+    assert.ok(cut, 'the connection was cut mid-upload');
+
+    const retry = await connect();
+    assert.equal(retry.info.payload, 'complete', 'the agent was uploaded before the cut');
+    assert.equal(retry.info.runtime, 'missing', 'the runtime was not');
+    assert.equal(retry.info.nodePath, undefined);
+    assert.ok((await unfinishedFiles()).length > 0, 'half a runtime archive lies under a temporary name');
+    const start = await retry.ssh.run(bootstrapCommand('start', loadAgentPayload().hash, NODE_RUNTIME_VERSION, false));
+    assert.equal(start.code, START_EXIT.noNode, 'the start action finds no runnable Node.js');
+    assert.equal(start.stdout, '', 'nothing was started');
+
+    await firstVerdict(await retry.agent());
+    const report = retry.timings.bootstrap!;
+    assert.equal(report.fresh, true);
+    assert.equal(report.payloadBytes, 0, 'the complete agent is not uploaded again');
+    assert.ok(report.runtimeBytes > 40 * MB, `the runtime is uploaded again (${report.runtimeBytes} bytes)`);
+    assert.deepEqual(await unfinishedFiles(), [], 'no temporary files are left');
+    t.diagnostic(`retry: runtime ${report.runtimeBytes} B in ${seconds(report.runtimeMs)}`);
+  });
+});
