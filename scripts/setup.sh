@@ -22,6 +22,7 @@ command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
@@ -46,4 +47,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
 fi
 
 npx tsc -b
+npm run build -w web --silent
 node scripts/bundle.js

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, test, type TestContext } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { verifySource } from '@ebpf-studio/server';
-import { explorerFromLog, explorerFromReport, parseState, type ExplorerData, type ExplorerInstruction } from '@ebpf-studio/server/dist/src/explorer';
+import { explorerFromLog, explorerFromReport, parseState, type ExplorerData, type ExplorerInstruction } from '@ebpf-studio/server';
 import { startLocalAgent } from '@ebpf-studio/remote-agent';
 import { requireKernel, tempDir } from '@ebpf-studio/test-support';
 

@@ -19,3 +19,4 @@ export type { RunState, RunTarget } from './project/state-file';
 export { readStatus, writePolicy } from './project/policy-maps';
 export type { PolicyWrite } from './project/policy-maps';
 export { scaffold } from './project/scaffold/scaffold';
+export * from './explorer';

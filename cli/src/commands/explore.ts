@@ -6,7 +6,7 @@ import { extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { EngineError, verifySource } from '@ebpf-studio/server';
-import { explorerFromLog, explorerFromReport, type ExplorerData } from '@ebpf-studio/server/dist/src/explorer';
+import { explorerFromLog, explorerFromReport, type ExplorerData } from '@ebpf-studio/server';
 import { startLocalAgent } from '@ebpf-studio/remote-agent';
 import { EXIT, UsageFailure } from '../exit-codes';
 import { parseSets } from '../options';
@@ -117,9 +117,9 @@ async function readText(file: string): Promise<string> {
   }
 }
 
-/** web/dist of the source tree (from cli/dist/src/commands), or web/ beside the bundled CLI (dist/ebpf-studio.js). */
+/** web/dist, seen from the bundled CLI (dist/ebpf-studio.js, as in the VSIX) or from the source tree (cli/dist/src/commands). */
 function webAssetsDir(): string {
-  const candidates = [join(__dirname, 'web'), join(__dirname, '..', '..', '..', '..', 'web', 'dist')];
+  const candidates = [join(__dirname, '..', 'web', 'dist'), join(__dirname, '..', '..', '..', '..', 'web', 'dist')];
   const found = candidates.find((dir) => existsSync(join(dir, 'index.html')));
   if (!found) throw new EngineError(`the Verifier Explorer's web assets are not built (npm run build -w web); looked in ${candidates.join(', ')}`);
   return found;

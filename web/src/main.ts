@@ -1,0 +1,19 @@
+/** Entry point: wait for the data (HTTP or webview message) and show it; a new data set replaces the page's. */
+import './explorer.css';
+import { Explorer } from './app';
+import { receiveData } from './data';
+
+let explorer: Explorer | undefined;
+
+function showError(message: string): void {
+  const banner = document.getElementById('message');
+  if (!banner) return;
+  banner.hidden = false;
+  banner.classList.add('failed');
+  banner.textContent = `Could not load the explorer's data: ${message}`;
+}
+
+receiveData((data) => {
+  explorer?.dispose();
+  explorer = new Explorer(data);
+}, showError);
