@@ -1,56 +1,13 @@
 /**
  * The page's input: plain data from `ebpf-studio explore` (GET api/explorer) or, inside a VS Code
  * webview, from the extension (a `{ type: 'explorer-data', data }` message after the page posted
- * `{ type: 'explorer-ready' }`). The types mirror server/src/explorer/types.ts; change both together.
+ * `{ type: 'explorer-ready' }`). The types are the server's own (server/src/explorer/types.ts, type-only: nothing of
+ * the server's code reaches the page).
  */
 
-export interface ExplorerData {
-  file: string;
-  source?: string;
-  kernel?: string;
-  diagnostics: ExplorerDiagnostic[];
-  programs: ExplorerProgram[];
-}
+import type { ExplorerData } from '../../server/src/explorer/types';
 
-export interface ExplorerProgram {
-  name: string;
-  section?: string;
-  verdict: 'accepted' | 'rejected' | 'not-loaded';
-  message?: string;
-  diagnostics: ExplorerDiagnostic[];
-  instructions: ExplorerInstruction[];
-  insnsProcessed?: number;
-  truncated?: boolean;
-}
-
-export interface ExplorerDiagnostic {
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
-  severity: 'error' | 'warning' | 'information';
-  code: string;
-  message: string;
-  fix?: string;
-}
-
-export interface SourceAnnotation {
-  text: string;
-  file: string;
-  line: number;
-}
-
-export interface ExplorerInstruction {
-  idx: number;
-  text: string;
-  line?: number;
-  annotation?: SourceAnnotation;
-  state?: string;
-  registers?: Record<string, string>;
-  stack?: Record<string, string>;
-  visits: number;
-  isError?: boolean;
-}
+export type { ExplorerData, ExplorerDiagnostic, ExplorerInstruction, ExplorerProgram, SourceAnnotation } from '../../server/src/explorer/types';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

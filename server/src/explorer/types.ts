@@ -1,6 +1,6 @@
 /**
  * What the Verifier Explorer shows (web/): plain JSON, served by `ebpf-studio explore` at /api/explorer
- * and posted to the VS Code webview. web/src/data.ts mirrors these types; change both together.
+ * and posted to the VS Code webview. The page (web/src/data.ts) imports these types; keep this file free of imports.
  */
 
 export interface ExplorerData {
