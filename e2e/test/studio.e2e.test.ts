@@ -15,10 +15,9 @@ const UNREACHABLE = 'gone';
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-interface Link {
-  id: number;
-}
-const linksOn = (node: TestNode): Link[] => JSON.parse(node.exec('bpftool', ['-j', 'link', 'show'])) as Link[];
+/** XDP programs on the node's data interface (bpftool net lists only the node's own namespace; `bpftool link` would list every test's links). */
+const xdpOnData = (node: TestNode): unknown[] =>
+  ((JSON.parse(node.exec('bpftool', ['-j', 'net', 'show'])) as { xdp?: { devname: string }[] }[])[0]?.xdp ?? []).filter((x) => x.devname === node.dataIfname);
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -137,7 +136,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await ui.answerInput(node.dataIfname);
       const note = await ui.waitForNotification(/Attached on east-1/, 60_000);
       t.diagnostic(`notification: ${note}`);
-      assert.equal(linksOn(node).length, 1, 'the node lists one bpf_link');
+      assert.equal(xdpOnData(node).length, 1, 'the node has our XDP program on its data interface');
       await ui.showViewContainer('eBPF Traffic Studio');
       const rows = await ui.waitForViewRows(NODES_VIEW, (r) => r.some((x) => x.includes('count_packets')), 30_000);
       t.diagnostic(`Nodes tree: ${JSON.stringify(rows)}`);
@@ -165,7 +164,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await ui.waitForQuickInput(/Detach/, 60_000);
       await ui.chooseQuickItem('count_packets');
       await ui.waitForNotification(/Detached on east-1/, 60_000);
-      assert.ok(await until(() => linksOn(node).length === 0, 10_000), 'no bpf_link left on the node');
+      assert.ok(await until(() => xdpOnData(node).length === 0, 10_000), 'no XDP program left on the node');
       await ui.showViewContainer('eBPF Traffic Studio');
       await ui.waitForViewRows(NODES_VIEW, (r) => r.some((x) => x.includes('east-1')) && !r.some((x) => x.includes('count_packets')), 30_000);
       await workbench.screenshot('detached');
