@@ -60,3 +60,4 @@ export type { TestRunOptions, TestRunResult } from './kernel/test-run';
 export type { LockdownMode } from './kernel/features';
 export { listLinks } from './kernel/links';
 export type { LinkSummary } from './kernel/links';
+export { pinnedLinkId } from './kernel/pins';

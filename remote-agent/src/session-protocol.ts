@@ -155,3 +155,17 @@ export const StatsRequest = new RequestType<{ id: string; enable: boolean }, Sta
 export const EventsSubscribeRequest = new RequestType<EventsSubscribeParams, { subscription: string }, AgentErrorData>('session/events.subscribe');
 export const EventsUnsubscribeRequest = new RequestType<{ id: string; subscription: string }, void, AgentErrorData>('session/events.unsubscribe');
 export const EventsNotification = new NotificationType<EventBatch>('session/events');
+
+/** What a `persistent` session pinned on purpose and left attached after it ended. */
+export interface PersistentAttachment {
+  /** The session's name (the pin directory under /sys/fs/bpf/ebpf-studio/). */
+  session: string;
+  path: string;
+  linkId?: number;
+  type?: string;
+  progId?: number;
+}
+
+export const PersistentListRequest = new RequestType0<PersistentAttachment[], AgentErrorData>('persistent/list');
+/** Unpin one (its link is released, so the program detaches unless something else holds it). */
+export const PersistentRemoveRequest = new RequestType<{ path: string }, void, AgentErrorData>('persistent/remove');

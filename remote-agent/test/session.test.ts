@@ -7,6 +7,8 @@ import { compileBpf, createNetnsPair, kernelAvailable, requireKernel, tempDir, t
 import {
   DetachRequest,
   MapDumpRequest,
+  PersistentListRequest,
+  PersistentRemoveRequest,
   SessionCloseRequest,
   SessionListRequest,
   SessionResumeRequest,
@@ -115,6 +117,25 @@ describe('sessions on this machine (real kernel, a veth in a test namespace)', (
     assert.ok(await until(() => !linkExists(info.linkId), 3000));
     const sessions = await other!.request(SessionListRequest);
     assert.ok(!sessions.some((s) => s.id === session.handle.id), 'its leftovers are swept when sessions are listed');
+  });
+
+  test('a persistent session leaves its attachment pinned after it ends, until it is removed on purpose', async (t) => {
+    if (!requireKernel(t)) return;
+    const session = await SessionController.open(agent!, { name: `keep-${process.pid}`, leaseMs: 3000, persistent: true });
+    const info = await session.attach({ object, program: 'count_packets', target: { kind: 'xdp', iface: pair!.a.ifname } });
+    assert.match(info.pinned ?? '', new RegExp(`^/sys/fs/bpf/ebpf-studio/keep-${process.pid}/count_packets-`));
+    try {
+      await session.close();
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(linkExists(info.linkId), 'still attached after the session ended');
+      const pinned = (await other!.request(PersistentListRequest)).find((p) => p.path === info.pinned);
+      assert.equal(pinned?.linkId, info.linkId);
+      assert.equal(pinned?.type, 'xdp');
+      await assert.rejects(other!.request(PersistentRemoveRequest, { path: '/sys/fs/bpf/something-else' }), /not a persistent attachment/);
+    } finally {
+      await other!.request(PersistentRemoveRequest, { path: info.pinned! }).catch(() => undefined);
+    }
+    assert.ok(await until(() => !linkExists(info.linkId), 3000), 'removing the pin detaches');
   });
 
   test('names that could reach a shell are refused before anything runs', async (t) => {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DetachRequest, SessionListRequest, type SessionInfo } from '@ebpf-studio/remote-agent';
+import { DetachRequest, PersistentListRequest, PersistentRemoveRequest, SessionListRequest, type SessionInfo } from '@ebpf-studio/remote-agent';
 import { EXIT, UsageFailure } from '../exit-codes';
 import { openTarget, TARGET_OPTIONS } from '../target-options';
 
@@ -16,24 +16,33 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
   const target = await openTarget(values);
   try {
     const sessions = await target.agent.request(SessionListRequest);
-    if (values.json) console.log(JSON.stringify(sessions, null, 2));
-    else if (sessions.length === 0) console.log(`no sessions on ${target.label}`);
-    else for (const s of sessions) console.log(describe(s).join('\n'));
+    const persistent = await target.agent.request(PersistentListRequest);
+    if (values.json) console.log(JSON.stringify({ sessions, persistent }, null, 2));
+    else {
+      if (sessions.length === 0) console.log(`no sessions on ${target.label}`);
+      for (const s of sessions) console.log(describe(s).join('\n'));
+      for (const p of persistent) console.log(`persistent ${p.path}: ${p.type ?? 'pin'}${p.linkId !== undefined ? ` link ${p.linkId}` : ''}${p.progId !== undefined ? `, prog ${p.progId}` : ''} (detach --pinned ${p.path})`);
+    }
     return EXIT.ok;
   } finally {
     await target.close();
   }
 }
 
-/** `ebpf-studio detach [--node N] <attachment-id> | --session S | --all` */
+/** `ebpf-studio detach [--node N] <attachment-id> | --session S | --all | --pinned PATH` */
 export async function detachCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...TARGET_OPTIONS, session: { type: 'string' }, all: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...TARGET_OPTIONS, session: { type: 'string' }, all: { type: 'boolean', default: false }, pinned: { type: 'string' } } });
   const attachment = positionals[0];
-  if ([attachment, values.session, values.all || undefined].filter((x) => x !== undefined).length !== 1) {
-    throw new UsageFailure('detach takes one of: an attachment id, --session S, --all');
+  if ([attachment, values.session, values.all || undefined, values.pinned].filter((x) => x !== undefined).length !== 1) {
+    throw new UsageFailure('detach takes one of: an attachment id, --session S, --all, --pinned PATH');
   }
   const target = await openTarget(values);
   try {
+    if (values.pinned) {
+      await target.agent.request(PersistentRemoveRequest, { path: values.pinned });
+      console.log(`unpinned ${values.pinned}`);
+      return EXIT.ok;
+    }
     const sessions = await target.agent.request(SessionListRequest);
     const chosen = values.all ? sessions : values.session ? sessions.filter((s) => s.id === values.session) : sessions.filter((s) => s.attachments.some((a) => a.id === attachment));
     if (chosen.length === 0) throw new UsageFailure(`nothing to detach on ${target.label}: ${values.session ? `no session ${values.session}` : attachment ? `no attachment ${attachment}` : 'no sessions'}`);

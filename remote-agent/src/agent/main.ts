@@ -18,6 +18,8 @@ import {
   MapDeleteRequest,
   MapDumpRequest,
   MapUpdateRequest,
+  PersistentListRequest,
+  PersistentRemoveRequest,
   SessionCloseRequest,
   SessionHeartbeatRequest,
   SessionListRequest,
@@ -27,6 +29,7 @@ import {
 } from '../session-protocol';
 import { buildOnNode } from './build';
 import { nodeInfo } from './node-info';
+import { listPersistent, removePersistent } from './session/persistent';
 import { createKernelSession, rollbackJournal } from './session/kernel-session';
 import { runSessionHost } from './session/host-main';
 import { SessionRouter } from './session/session-router';
@@ -115,6 +118,21 @@ function serveStdio(): void {
     }
   });
   connection.onRequest(SessionListRequest, () => router.list());
+  connection.onRequest(PersistentListRequest, () => {
+    try {
+      return listPersistent();
+    } catch (err) {
+      return failure(err);
+    }
+  });
+  connection.onRequest(PersistentRemoveRequest, (params) => {
+    try {
+      removePersistent(params.path);
+      return undefined;
+    } catch (err) {
+      return failure(err);
+    }
+  });
   for (const type of [SessionResumeRequest, SessionHeartbeatRequest, SessionCloseRequest, AttachRequest, DetachRequest, MapDumpRequest, MapUpdateRequest, MapDeleteRequest, StatsRequest, EventsSubscribeRequest, EventsUnsubscribeRequest] as RequestType<{ id: string }, unknown, AgentErrorData>[]) {
     relay(type);
   }

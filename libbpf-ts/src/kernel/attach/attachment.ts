@@ -31,7 +31,7 @@ const LINK_INFO_SIZE = 48;
 const LINK_INFO_ID = 4;
 
 /** The id of a bpf_link fd (struct bpf_link_info.id), undefined when the fd is not a link. */
-function linkIdOf(fd: number): number | undefined {
+export function linkIdOf(fd: number): number | undefined {
   const info = new Uint8Array(LINK_INFO_SIZE);
   const rc = syscalls().objGetInfoByFd(fd, info, [LINK_INFO_SIZE]);
   return rc === 0 ? new DataView(info.buffer).getUint32(LINK_INFO_ID, true) : undefined;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import {
@@ -132,6 +132,7 @@ export class KernelSession implements SessionKernel {
     if (attachment.record.type !== 'link') journal.record({ kind: 'undo', attachment: id, record: attachment.record });
     let pinned: string | undefined;
     if (pinDir && attachment.pin) {
+      mkdirSync(pinDir, { recursive: true });
       pinned = join(pinDir, `${params.program}-${id}`);
       attachment.pin(pinned);
     }

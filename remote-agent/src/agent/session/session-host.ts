@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type Socket } from 'node:net';
 import { ResponseError, type MessageConnection } from 'vscode-jsonrpc';
 import { createMessageConnection, SocketMessageReader, SocketMessageWriter } from 'vscode-jsonrpc/node';
@@ -28,6 +29,7 @@ import {
   type SessionRef,
 } from '../../session-protocol';
 import { Journal } from './journal';
+import { PERSISTENT_ROOT } from './persistent';
 import { sessionPaths } from './run-dir';
 import type { SessionKernel } from './session-kernel';
 
@@ -89,7 +91,7 @@ export class SessionHost {
   }
 
   private pinDir(): string | undefined {
-    return this.config.open.persistent ? `/sys/fs/bpf/ebpf-studio/${(this.config.open.name ?? this.config.id).replace(/[^A-Za-z0-9_.-]/g, '_')}` : undefined;
+    return this.config.open.persistent ? join(PERSISTENT_ROOT, (this.config.open.name ?? this.config.id).replace(/[^A-Za-z0-9_.-]/g, '_')) : undefined;
   }
 
   private serve(connection: MessageConnection): void {
