@@ -22,7 +22,7 @@ export function listPersistent(): PersistentAttachment[] {
   });
 }
 
-/** Unpin a persistent attachment (only pins under PERSISTENT_ROOT); its directory goes when empty. */
+/** Unpin a persistent attachment (only pins under PERSISTENT_ROOT); emptied directories go too. */
 export function removePersistent(path: string): void {
   const rel = relative(PERSISTENT_ROOT, path);
   if (rel.startsWith('..') || rel.split('/').length !== 2 || rel.split('/').some((p) => p === '' || p === '..')) {
@@ -32,4 +32,5 @@ export function removePersistent(path: string): void {
   rmSync(path);
   const dir = join(PERSISTENT_ROOT, rel.split('/')[0]!);
   if (readdirSync(dir).length === 0) rmdirSync(dir);
+  if (readdirSync(PERSISTENT_ROOT).length === 0) rmdirSync(PERSISTENT_ROOT);
 }
