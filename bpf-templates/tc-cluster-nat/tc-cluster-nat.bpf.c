@@ -20,10 +20,9 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "studio_packet.h"
 #include "tc-cluster-nat.h"
 
-#define IP_MF		0x2000
-#define IP_OFFSET	0x1fff
 #define IP_OFF		ETH_HLEN
 #define IP_CSUM_OFF	(IP_OFF + offsetof(struct iphdr, check))
 #define IP_SRC_OFF	(IP_OFF + offsetof(struct iphdr, saddr))
@@ -84,28 +83,10 @@ static __always_inline void count(__u32 stat)
 		*n += 1;
 }
 
-static __always_inline __u32 rotl32(__u32 x, int r)
-{
-	return (x << r) | (x >> (32 - r));
-}
-
 /* murmur3_x86_32 over the key's four 32-bit words. */
 static __always_inline __u32 flow_hash(const struct ct_key *key)
 {
-	const __u32 *w = (const __u32 *)key;
-	__u32 h = FLOW_HASH_SEED;
-
-#pragma unroll
-	for (int i = 0; i < sizeof(*key) / 4; i++) {
-		__u32 k = w[i] * 0xcc9e2d51;
-
-		k = rotl32(k, 15) * 0x1b873593;
-		h = rotl32(h ^ k, 13) * 5 + 0xe6546b64;
-	}
-	h ^= sizeof(*key);
-	h = (h ^ (h >> 16)) * 0x85ebca6b;
-	h = (h ^ (h >> 13)) * 0xc2b2ae35;
-	return h ^ (h >> 16);
+	return studio_flow_hash(key, sizeof(*key), FLOW_HASH_SEED);
 }
 
 /* IPv4 TCP/UDP with its ports; false for everything else, fragments included. */
@@ -113,20 +94,15 @@ static __always_inline bool parse(struct __sk_buff *skb, __u8 dir, struct packet
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = (void *)(eth + 1);
+	struct ethhdr *eth;
+	struct iphdr *ip;
 	__be16 *ports;
 
-	if ((void *)(ip + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl < 5)
+	if (!studio_eth(data, data_end, &eth) || eth->h_proto != bpf_htons(ETH_P_IP))
 		return false;
-	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
-		return false;
-	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+	if (studio_ipv4_ports(eth + 1, data_end, &ip, &ports) != STUDIO_PARSED)
 		return false;
 	pkt->l4_off = IP_OFF + ip->ihl * 4;
-	ports = (void *)ip + ip->ihl * 4;
-	if ((void *)(ports + 2) > data_end)
-		return false;
 	pkt->key.saddr = ip->saddr;
 	pkt->key.daddr = ip->daddr;
 	pkt->key.sport = ports[0];

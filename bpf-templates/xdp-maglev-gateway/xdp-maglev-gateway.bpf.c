@@ -20,10 +20,9 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "studio_net.h"
+#include "studio_packet.h"
 #include "xdp-maglev-gateway.h"
 
-#define IP_MF		0x2000
-#define IP_OFFSET	0x1fff
 #define ENCAP_TTL	64
 
 /* Entries per Maglev ring (a prime, the size buildMaglevTable was given). */
@@ -90,8 +89,6 @@ struct packet {
 	__u8 tos;
 };
 
-enum parse_result { PARSED, NOT_OURS, FRAGMENT };
-
 enum assign_result { ASSIGNED, NOT_A_VIP, NO_BACKEND };
 
 static __always_inline void count(__u32 stat)
@@ -102,80 +99,52 @@ static __always_inline void count(__u32 stat)
 		*n += 1;
 }
 
-static __always_inline __u32 rotl32(__u32 x, int r)
-{
-	return (x << r) | (x >> (32 - r));
-}
-
 /* murmur3_x86_32 over the key's ten 32-bit words. */
 static __always_inline __u32 flow_hash(const struct flow_key *key)
 {
-	const __u32 *w = (const __u32 *)key;
-	__u32 h = FLOW_HASH_SEED;
-
-#pragma unroll
-	for (int i = 0; i < sizeof(*key) / 4; i++) {
-		__u32 k = w[i] * 0xcc9e2d51;
-
-		k = rotl32(k, 15) * 0x1b873593;
-		h = rotl32(h ^ k, 13) * 5 + 0xe6546b64;
-	}
-	h ^= sizeof(*key);
-	h = (h ^ (h >> 16)) * 0x85ebca6b;
-	h = (h ^ (h >> 13)) * 0xc2b2ae35;
-	return h ^ (h >> 16);
+	return studio_flow_hash(key, sizeof(*key), FLOW_HASH_SEED);
 }
 
-static __always_inline int parse_l4(void *l4, void *data_end, struct packet *pkt)
-{
-	__be16 *ports = l4;
-
-	if ((void *)(ports + 2) > data_end)
-		return NOT_OURS;
-	pkt->key.sport = ports[0];
-	pkt->key.dport = ports[1];
-	return PARSED;
-}
-
+/* A TCP or UDP packet over IPv4 or IPv6: its flow key, family, TOS and IP length (STUDIO_PARSED), an IPv4
+ * fragment (STUDIO_FRAGMENT), or anything else (STUDIO_NOT_OURS). */
 static __always_inline int parse(void *data, void *data_end, struct packet *pkt)
 {
-	struct ethhdr *eth = data;
+	struct ethhdr *eth;
+	__be16 *ports;
+	int parsed;
 
-	if ((void *)(eth + 1) > data_end)
-		return NOT_OURS;
+	if (!studio_eth(data, data_end, &eth))
+		return STUDIO_NOT_OURS;
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *ip = (void *)(eth + 1);
+		struct iphdr *ip;
 
-		if ((void *)(ip + 1) > data_end || ip->ihl < 5)
-			return NOT_OURS;
-		if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
-			return NOT_OURS;
-		if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
-			return FRAGMENT;
+		parsed = studio_ipv4_ports(eth + 1, data_end, &ip, &ports);
+		if (parsed != STUDIO_PARSED)
+			return parsed;
 		pkt->family = AF_INET;
 		pkt->tos = ip->tos;
 		pkt->l3_len = bpf_ntohs(ip->tot_len);
 		pkt->key.proto = ip->protocol;
 		pkt->key.src[0] = ip->saddr;
 		pkt->key.dst[0] = ip->daddr;
-		return parse_l4((void *)ip + ip->ihl * 4, data_end, pkt);
-	}
-	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6;
 
-		if ((void *)(ip6 + 1) > data_end)
-			return NOT_OURS;
-		if (ip6->nexthdr != IPPROTO_TCP && ip6->nexthdr != IPPROTO_UDP)
-			return NOT_OURS;
+		parsed = studio_ipv6_ports(eth + 1, data_end, &ip6, &ports);
+		if (parsed != STUDIO_PARSED)
+			return parsed;
 		pkt->family = AF_INET6;
 		pkt->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
 		pkt->l3_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
 		pkt->key.proto = ip6->nexthdr;
 		__builtin_memcpy(pkt->key.src, &ip6->saddr, 16);
 		__builtin_memcpy(pkt->key.dst, &ip6->daddr, 16);
-		return parse_l4(ip6 + 1, data_end, pkt);
+	} else {
+		return STUDIO_NOT_OURS;
 	}
-	return NOT_OURS;
+	pkt->key.sport = ports[0];
+	pkt->key.dport = ports[1];
+	return STUDIO_PARSED;
 }
 
 /* The index in vip_table of the VIP a packet is for: its own port first, then the address's every-port VIP. */
@@ -247,19 +216,6 @@ static __always_inline int assign(const struct packet *pkt, struct flow_state *s
 	return ASSIGNED;
 }
 
-static __always_inline __u16 ipv4_header_csum(const struct iphdr *ip)
-{
-	const __u16 *w = (const __u16 *)ip;
-	__u32 sum = 0;
-
-#pragma unroll
-	for (int i = 0; i < sizeof(*ip) / 2; i++)
-		sum += w[i];
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
 /* Grows the frame by an outer IP header to the backend and readdresses the Ethernet header. */
 static __always_inline int encapsulate(struct xdp_md *ctx, const struct backend *be, const struct packet *pkt, __u32 hash)
 {
@@ -312,7 +268,7 @@ static __always_inline int encapsulate(struct xdp_md *ctx, const struct backend 
 	o4->check = 0;
 	o4->saddr = encap_saddr4;
 	o4->daddr = be->addr[0];
-	o4->check = ipv4_header_csum(o4);
+	o4->check = studio_ipv4_csum(o4);
 	return XDP_TX;
 }
 
@@ -327,11 +283,11 @@ int xdp_maglev_gateway(struct xdp_md *ctx)
 	struct packet pkt = {};
 	int parsed = parse(data, data_end, &pkt);
 
-	if (parsed == FRAGMENT) {
+	if (parsed == STUDIO_FRAGMENT) {
 		count(STAT_FRAGMENT);
 		return XDP_PASS;
 	}
-	if (parsed != PARSED)
+	if (parsed != STUDIO_PARSED)
 		return XDP_PASS;
 	/* The flow table first: an established flow needs no VIP lookup and no hash. */
 	pinned = bpf_map_lookup_elem(&flows, &pkt.key);

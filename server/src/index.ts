@@ -16,7 +16,7 @@ export { buildMaglevTable, flowHash, isPrime, slotCounts, MAGLEV_DEFAULT_SIZE, M
 export type { MaglevBackend } from './policy/maglev';
 export { effectiveHealth, liveRunState, pidAlive, readRunState, removeRunState, statePath, withStateLock, writeRunState } from './project/state-file';
 export type { RunState, RunTarget } from './project/state-file';
-export { readStatus, writePolicy } from './project/policy-maps';
-export type { PolicyWrite } from './project/policy-maps';
+export { applyPolicyMaps, isPolicyCompiler, policyPrograms, POLICY_COMPILERS, readStatus, sessionMaps, writePolicy } from './project/policy-maps';
+export type { PolicyCompiler, PolicyMapAccess, PolicyWrite } from './project/policy-maps';
 export { scaffold } from './project/scaffold/scaffold';
 export * from './explorer';

@@ -1,48 +1,30 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { attachCgroup, LoadedObject, mapLookupPerCpu, mapUpdate, readBpfObject, testRun, type Attachment } from '@ebpf-studio/libbpf-ts';
-import { startLocalAgent, type AgentClient } from '@ebpf-studio/remote-agent';
-import { createCgroup, kernelAvailable, requireKernel } from '@ebpf-studio/test-support';
-import { buildFrame, buildPacket, internetChecksum, ipBytes, type FrameSpec } from '@ebpf-studio/test-support';
-import { verifySource } from '../src/index';
-import { compileTemplate, settingsPatches, template } from './template-socket-harness';
+import { describe, test } from 'node:test';
+import { attachCgroup, LoadedObject, mapLookupPerCpu, mapUpdate, type Attachment } from '@ebpf-studio/libbpf-ts';
+import { createCgroup, requireKernel } from '@ebpf-studio/test-support';
+import { buildFrame, buildPacket, internetChecksum, type FrameSpec } from '@ebpf-studio/test-support';
+import { checkManifest, perCpuSum, runFrame, templateSuite, u32, verifyTemplate } from './template-packet-harness';
+import { settingsPatches } from './template-socket-harness';
+import { encodeRule, encodeRuleKey, SKB_ACTION, SKB_DIR, SKB_PROTO } from '../src/policy/cgroup-skb-layout';
 
 const NAME = 'cgroup-skb-policy';
-const DENY = 0;
-const ALLOW = 1;
-const INGRESS = 0;
-const EGRESS = 1;
-const PROTO = { any: 0, tcp: 6, udp: 17, icmp: 1 } as const;
+const DENY = SKB_ACTION.deny;
+const ALLOW = SKB_ACTION.allow;
+const INGRESS = SKB_DIR.ingress;
+const EGRESS = SKB_DIR.egress;
+const PROTO = SKB_PROTO;
 
 interface Rule { id: number; dir: number; cidr: string; proto: keyof typeof PROTO; port: number; action: number }
 
-/** struct rule_key: dir, proto and port are the first 32 prefix bits; IPv4 is looked up as ::ffff:a.b.c.d. */
+/** struct rule_key (server/src/policy/cgroup-skb-layout.ts): dir, proto and port are the first 32 prefix bits; IPv4 is looked up as ::ffff:a.b.c.d. */
 function ruleKey(rule: Omit<Rule, 'id' | 'action'>): Uint8Array {
-  const [addr, bits] = rule.cidr.split('/') as [string, string];
-  const raw = ipBytes(addr);
-  const key = Buffer.alloc(24);
-  const v4 = raw.length === 4;
-  key.writeUInt32LE(32 + (v4 ? 96 : 0) + Number(bits), 0);
-  key[4] = rule.dir;
-  key[5] = PROTO[rule.proto];
-  key.writeUInt16BE(rule.port, 6);
-  if (v4) {
-    key[18] = 0xff;
-    key[19] = 0xff;
-    key.set(raw, 20);
-  } else {
-    key.set(raw, 8);
-  }
-  return new Uint8Array(key);
+  return encodeRuleKey({ direction: rule.dir === INGRESS ? 'ingress' : 'egress', cidr: rule.cidr, protocol: rule.proto, port: rule.port });
 }
 
-function u32(n: number): Uint8Array {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return new Uint8Array(b);
+/** struct rule */
+function ruleValue(id: number, action: number): Uint8Array {
+  return encodeRule(id, action === ALLOW ? 'allow' : 'deny');
 }
 
 const RULES: Rule[] = [
@@ -79,40 +61,23 @@ function icmpEcho(src: string, dst: string): Uint8Array {
   return new Uint8Array(ip);
 }
 
-function checkManifest(bytes: Uint8Array): void {
-  const manifest = template(NAME);
-  const { spec } = readBpfObject(bytes);
-  assert.deepEqual(spec.programs.map((p) => [p.name, p.section]), manifest.programs.map((p) => [p.name, p.section]));
-  const maps = (rows: string[][]): string[][] => rows.sort((a, b) => a[0]!.localeCompare(b[0]!));
-  assert.deepEqual(maps(spec.maps.map((m) => [m.name, m.type, m.keyType ?? '', m.valueType ?? ''])), maps(manifest.maps.map((m) => [m.name, m.type, m.key ?? '', m.value])));
-  const settings = spec.globals.filter((g) => g.section === '.rodata');
-  assert.deepEqual(settings.map((g) => [g.name, g.typeName.replace(/^const volatile /, '')]), manifest.parameters.map((p) => [p.name, p.type]));
-  for (const p of manifest.parameters) if (typeof p.default === 'number') assert.equal(Number(settings.find((g) => g.name === p.name)!.initialValue), p.default, p.name);
-  for (const f of [...manifest.files, ...manifest.commonHeaders.map((h) => join('..', 'common', h))]) assert.ok(existsSync(join(manifest.dir, f)), f);
-}
-
 class PolicyUnderTest {
   readonly object: LoadedObject;
 
   constructor(bytes: Uint8Array, settings: Record<string, number>) {
     this.object = LoadedObject.load(bytes, { patches: settingsPatches(bytes, NAME, settings) });
     for (const rule of RULES) {
-      const value = Buffer.alloc(8);
-      value.writeUInt32LE(rule.id, 0);
-      value.writeUInt32LE(rule.action, 4);
-      mapUpdate(this.object.map('rules').fd, ruleKey(rule), new Uint8Array(value));
+      mapUpdate(this.object.map('rules').fd, ruleKey(rule), ruleValue(rule.id, rule.action));
     }
   }
 
   run(dir: number, frame: Uint8Array): { retval: number; out: Uint8Array } {
-    const r = testRun(this.object.program(dir === INGRESS ? 'policy_ingress' : 'policy_egress').fd, { dataIn: frame });
-    return { retval: r.retval, out: r.dataOut };
+    return runFrame(this.object.program(dir === INGRESS ? 'policy_ingress' : 'policy_egress').fd, frame);
   }
 
   counted(map: 'rule_stats' | 'default_stats', index: number): { packets: number; bytes: number } {
-    const values = mapLookupPerCpu(this.object.map(map).fd, u32(index)) ?? [];
-    const sum = (offset: number): number => values.reduce((n, v) => n + Number(Buffer.from(v).readBigUInt64LE(offset)), 0);
-    return { packets: sum(0), bytes: sum(8) };
+    const values = mapLookupPerCpu(this.object.map(map).fd, u32(index));
+    return { packets: perCpuSum(values, 0), bytes: perCpuSum(values, 8) };
   }
 
   close(): void {
@@ -121,30 +86,22 @@ class PolicyUnderTest {
 }
 
 describe('cgroup-skb-policy template', () => {
-  let bytes: Uint8Array;
-  let agent: AgentClient | undefined;
-
-  before(() => {
-    bytes = compileTemplate(NAME);
-    if (kernelAvailable()) agent = startLocalAgent();
-  });
-  after(() => agent?.dispose());
+  const suite = templateSuite(NAME);
 
   test('template.json describes the object: programs, maps, parameters, files', () => {
-    checkManifest(bytes);
+    checkManifest(NAME, suite.bytes);
   });
 
   test('compiles and passes the verifier', async (t) => {
     if (!requireKernel(t)) return;
-    const file = join(template(NAME).dir, template(NAME).source);
-    const report = await verifySource(readFileSync(file, 'utf8'), file, { agent: agent!, sets: { ingress_default: '0' } });
+    const report = await verifyTemplate(NAME, suite, { ingress_default: '0' });
     assert.deepEqual(report.diagnostics.filter((d) => d.severity === 'error'), []);
     assert.deepEqual(report.programs.map((p) => [p.name, p.verdict]), [['policy_ingress', 'accepted'], ['policy_egress', 'accepted']]);
   });
 
   test('allowed and denied CIDRs, protocols and ports give 1 and 0, and the matching rule counts', (t) => {
     if (!requireKernel(t)) return;
-    const policy = new PolicyUnderTest(bytes, { ingress_default: DENY, egress_default: ALLOW });
+    const policy = new PolicyUnderTest(suite.bytes, { ingress_default: DENY, egress_default: ALLOW });
     try {
       for (const c of CASES) {
         const frame = buildFrame(c.spec);
@@ -169,7 +126,7 @@ describe('cgroup-skb-policy template', () => {
     if (!requireKernel(t)) return;
     const spec: FrameSpec = { src: '172.16.0.1', dst: '10.9.9.9', proto: 'tcp', sport: 1, dport: 2 };
     for (const [ingressDefault, egressDefault] of [[ALLOW, DENY], [DENY, ALLOW]] as const) {
-      const policy = new PolicyUnderTest(bytes, { ingress_default: ingressDefault, egress_default: egressDefault });
+      const policy = new PolicyUnderTest(suite.bytes, { ingress_default: ingressDefault, egress_default: egressDefault });
       try {
         assert.equal(policy.run(INGRESS, buildFrame(spec)).retval, ingressDefault);
         assert.equal(policy.run(EGRESS, buildFrame(spec)).retval, egressDefault);
@@ -183,7 +140,7 @@ describe('cgroup-skb-policy template', () => {
 
   test('attached to a cgroup: denied 127.0.0.2:port refuses UDP (EPERM) and stalls a TCP connect; 127.0.0.1 works', async (t) => {
     if (!requireKernel(t)) return;
-    const policy = new PolicyUnderTest(bytes, { ingress_default: ALLOW, egress_default: ALLOW });
+    const policy = new PolicyUnderTest(suite.bytes, { ingress_default: ALLOW, egress_default: ALLOW });
     const cgroup = createCgroup('skbpolicy');
     const servers: Server[] = [];
     let link: Attachment | undefined;
@@ -196,10 +153,7 @@ describe('cgroup-skb-policy template', () => {
       const port = await listen('127.0.0.1');
       await listen('127.0.0.2', port);
       for (const [id, proto] of [[11, 'tcp'], [12, 'udp']] as const) {
-        const value = Buffer.alloc(8);
-        value.writeUInt32LE(id, 0);
-        value.writeUInt32LE(DENY, 4);
-        mapUpdate(policy.object.map('rules').fd, ruleKey({ dir: EGRESS, cidr: '127.0.0.2/32', proto, port }), new Uint8Array(value));
+        mapUpdate(policy.object.map('rules').fd, ruleKey({ dir: EGRESS, cidr: '127.0.0.2/32', proto, port }), ruleValue(id, DENY));
       }
       link = attachCgroup(policy.object.program('policy_egress'), cgroup.path);
       // The kernel finishes the TCP handshake from its listen backlog, so a blocked event loop here is fine.

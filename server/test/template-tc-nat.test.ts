@@ -1,22 +1,20 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { attachTcx, LoadedObject, mapDump, mapLookupPerCpu, mapUpdate, mapUpdateBatch, readBpfObject, testRun, type Attachment } from '@ebpf-studio/libbpf-ts';
-import { startLocalAgent, type AgentClient } from '@ebpf-studio/remote-agent';
-import { createNetnsPair, kernelAvailable, requireKernel } from '@ebpf-studio/test-support';
-import { buildFrame, checksumProblems, internetChecksum, ipBytes, parseFrame, type FrameSpec } from '@ebpf-studio/test-support';
-import { verifySource } from '../src/index';
+import { describe, test } from 'node:test';
+import { attachTcx, LoadedObject, mapDump, mapLookupPerCpu, mapUpdate, type Attachment } from '@ebpf-studio/libbpf-ts';
+import { createNetnsPair, requireKernel } from '@ebpf-studio/test-support';
+import { buildFrame, checksumProblems, internetChecksum, parseFrame, type FrameSpec } from '@ebpf-studio/test-support';
 import { buildMaglevTable, flowHash } from '../src/policy/maglev';
-import { compileTemplate, settingsPatches, template } from './template-socket-harness';
+import { CT_DIR, encodeCtKey, encodeNatBackend, encodeNatService, encodeNatServiceKey, NAT_STAT } from '../src/policy/nat-layout';
+import { checkManifest, fillRing, perCpuSum, runFrame, templateSuite, u32, verifyTemplate } from './template-packet-harness';
+import { settingsPatches } from './template-socket-harness';
 
 const NAME = 'tc-cluster-nat';
 const TC_ACT_OK = 0;
 const TC_ACT_SHOT = 2;
 const RING = 251;
-const STAT = { newConnection: 0, noBackend: 1, noPort: 2 } as const;
-const CT_FORWARD = 0;
-const CT_REPLY = 1;
+const STAT = NAT_STAT;
+const CT_FORWARD = 'forward';
+const CT_REPLY = 'reply';
 const VIP = '203.0.113.30';
 const CLIENT = '10.1.1.1';
 const SNAT = '192.0.2.50';
@@ -32,26 +30,9 @@ const WEB: Backend[] = [
 const DNS: Backend = { id: 5, addr: '10.20.0.53', port: 5353, weight: 1 };
 const webTable = buildMaglevTable(WEB, RING);
 
-function u32(n: number): Uint8Array {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n >>> 0);
-  return new Uint8Array(b);
-}
-
-function proto(p: 'tcp' | 'udp'): number {
-  return p === 'tcp' ? 6 : 17;
-}
-
-/** struct ct_key of a packet as a program sees it. */
-function ctKey(spec: FrameSpec, dir: number): Uint8Array {
-  const key = Buffer.alloc(16);
-  key.set(ipBytes(spec.src), 0);
-  key.set(ipBytes(spec.dst), 4);
-  key.writeUInt16BE(spec.sport, 8);
-  key.writeUInt16BE(spec.dport, 10);
-  key[12] = proto(spec.proto);
-  key[13] = dir;
-  return new Uint8Array(key);
+/** struct ct_key of a packet as a program sees it (server/src/policy/nat-layout.ts). */
+function ctKey(spec: FrameSpec, dir: keyof typeof CT_DIR): Uint8Array {
+  return encodeCtKey(spec.src, spec.dst, spec.sport, spec.dport, spec.proto, dir);
 }
 
 function backendOf(spec: FrameSpec, table: Uint32Array, backends: readonly Backend[]): Backend {
@@ -60,18 +41,6 @@ function backendOf(spec: FrameSpec, table: Uint32Array, backends: readonly Backe
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
-}
-
-function checkManifest(bytes: Uint8Array): void {
-  const manifest = template(NAME);
-  const { spec } = readBpfObject(bytes);
-  assert.deepEqual(spec.programs.map((p) => [p.name, p.section]), manifest.programs.map((p) => [p.name, p.section]));
-  const maps = (rows: string[][]): string[][] => rows.sort((a, b) => a[0]!.localeCompare(b[0]!));
-  assert.deepEqual(maps(spec.maps.map((m) => [m.name, m.type, m.keyType ?? '', m.valueType ?? ''])), maps(manifest.maps.map((m) => [m.name, m.type, m.key ?? '', m.value])));
-  const settings = spec.globals.filter((g) => g.section === '.rodata');
-  assert.deepEqual(settings.map((g) => [g.name, g.typeName.replace(/^const volatile /, '')]), manifest.parameters.map((p) => [p.name, p.type]));
-  for (const p of manifest.parameters) if (typeof p.default === 'number') assert.equal(Number(settings.find((g) => g.name === p.name)!.initialValue), p.default, p.name);
-  for (const f of [...manifest.files, ...manifest.commonHeaders.map((h) => join('..', 'common', h))]) assert.ok(existsSync(join(manifest.dir, f)), f);
 }
 
 class NatUnderTest {
@@ -88,24 +57,13 @@ class NatUnderTest {
   }
 
   service(vip: string, port: number, p: 'tcp' | 'udp', ring: number, backends: readonly Backend[], table: Uint32Array): void {
-    const key = Buffer.alloc(8);
-    key.set(ipBytes(vip), 0);
-    key.writeUInt16BE(port, 4);
-    key[6] = proto(p);
-    mapUpdate(this.fd('services'), new Uint8Array(key), u32(ring));
+    mapUpdate(this.fd('services'), encodeNatServiceKey(vip, port, p), encodeNatService(ring));
     for (const b of backends) this.backend(b, true);
-    const keys = new Uint8Array(RING * 4);
-    const view = new DataView(keys.buffer);
-    for (let i = 0; i < RING; i++) view.setUint32(i * 4, ring * RING + i, true);
-    mapUpdateBatch(this.fd('nat_rings'), keys, new Uint8Array(table.buffer.slice(0)), RING);
+    fillRing(this.fd('nat_rings'), ring, table);
   }
 
   backend(b: Backend, up: boolean): void {
-    const value = Buffer.alloc(8);
-    value.set(ipBytes(b.addr), 0);
-    value.writeUInt16BE(b.port, 4);
-    value[6] = up ? 1 : 0;
-    mapUpdate(this.fd('nat_backends'), u32(b.id), new Uint8Array(value));
+    mapUpdate(this.fd('nat_backends'), u32(b.id), encodeNatBackend(b.addr, b.port, up));
   }
 
   /** Occupies a reply tuple in the conntrack map, as another connection would. */
@@ -114,13 +72,11 @@ class NatUnderTest {
   }
 
   forward(frame: Uint8Array): { retval: number; out: Uint8Array } {
-    const r = testRun(this.object.program('nat_forward').fd, { dataIn: frame });
-    return { retval: r.retval, out: r.dataOut };
+    return runFrame(this.object.program('nat_forward').fd, frame);
   }
 
   reply(frame: Uint8Array): { retval: number; out: Uint8Array } {
-    const r = testRun(this.object.program('nat_reply').fd, { dataIn: frame });
-    return { retval: r.retval, out: r.dataOut };
+    return runFrame(this.object.program('nat_reply').fd, frame);
   }
 
   connections(): number {
@@ -128,7 +84,7 @@ class NatUnderTest {
   }
 
   stat(index: number): number {
-    return (mapLookupPerCpu(this.fd('nat_stats'), u32(index)) ?? []).reduce((n, v) => n + Number(Buffer.from(v).readBigUInt64LE(0)), 0);
+    return perCpuSum(mapLookupPerCpu(this.fd('nat_stats'), u32(index)));
   }
 
   close(): void {
@@ -137,19 +93,11 @@ class NatUnderTest {
 }
 
 describe('tc-cluster-nat template (BPF_PROG_TEST_RUN)', () => {
-  let bytes: Uint8Array;
-  let agent: AgentClient | undefined;
-
-  before(() => {
-    bytes = compileTemplate(NAME);
-    if (kernelAvailable()) agent = startLocalAgent();
-  });
-  after(() => agent?.dispose());
-
-  const nat = (settings: Record<string, number | string> = {}): NatUnderTest => new NatUnderTest(bytes, { ring_size: RING, ...settings });
+  const suite = templateSuite(NAME);
+  const nat = (settings: Record<string, number | string> = {}): NatUnderTest => new NatUnderTest(suite.bytes, { ring_size: RING, ...settings });
 
   test('template.json describes the object: programs, maps, parameters, files', () => {
-    checkManifest(bytes);
+    checkManifest(NAME, suite.bytes);
   });
 
   test('the checksum verifier: RFC 1071\'s example, and a flipped bit is caught in each layer', () => {
@@ -169,8 +117,7 @@ describe('tc-cluster-nat template (BPF_PROG_TEST_RUN)', () => {
 
   test('compiles and passes the verifier', async (t) => {
     if (!requireKernel(t)) return;
-    const file = join(template(NAME).dir, template(NAME).source);
-    const report = await verifySource(readFileSync(file, 'utf8'), file, { agent: agent!, sets: { snat_addr: '0x320200c0' } });
+    const report = await verifyTemplate(NAME, suite, { snat_addr: '0x320200c0' });
     assert.deepEqual(report.diagnostics.filter((d) => d.severity === 'error'), []);
     assert.deepEqual(report.programs.map((p) => [p.name, p.verdict]), [['nat_forward', 'accepted'], ['nat_reply', 'accepted']]);
   });

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { LoadedObject, mapDelete, mapKeys, mapLookup, mapLookupPerCpu, mapUpdate, mapUpdateBatch, readBpfObject, testRun } from '@ebpf-studio/libbpf-ts';
-import { startLocalAgent, type AgentClient } from '@ebpf-studio/remote-agent';
-import { kernelAvailable, requireKernel } from '@ebpf-studio/test-support';
+import { describe, test } from 'node:test';
+import { LoadedObject, mapDelete, mapKeys, mapLookup, mapLookupPerCpu, mapUpdate } from '@ebpf-studio/libbpf-ts';
+import { requireKernel } from '@ebpf-studio/test-support';
 import { buildFrame, buildPacket, checksumProblems, encapsulate, frameOf, ipBytes, parseFrame, type FrameSpec } from '@ebpf-studio/test-support';
-import { verifySource } from '../src/index';
-import { commonHeadersDir } from '../src/policy';
 import { buildMaglevTable, flowHash, MAGLEV_DEFAULT_SIZE } from '../src/policy/maglev';
-import { compileTemplate, settingsPatches, template, TEMPLATES_DIR } from './template-socket-harness';
+import { encodeFlowKey, encodeGatewayBackend, encodeVipKey, encodeVipMeta, GW_STAT } from '../src/policy/gateway-layout';
+import { checkManifest, fillRing, perCpuSum, runFrame, templateSuite, u32, verifyTemplate } from './template-packet-harness';
+import { settingsPatches } from './template-socket-harness';
 
 const NAME = 'xdp-maglev-gateway';
 const XDP_DROP = 1;
@@ -17,8 +14,7 @@ const XDP_PASS = 2;
 const XDP_TX = 3;
 const AF_INET = 2;
 const AF_INET6 = 10;
-const BACKEND_F_UP = 1;
-const STAT = { newFlow: 0, repinned: 1, noBackend: 2, fragment: 3, tooBig: 4 } as const;
+const STAT = GW_STAT;
 const RING = MAGLEV_DEFAULT_SIZE;
 const OUR_MAC = '02:00:00:00:00:02';
 const CLIENT_MAC = '02:00:00:00:00:01';
@@ -37,63 +33,23 @@ const GATEWAYS: Gateway[] = [
 ];
 const GATEWAY6: Gateway = { id: 7, addr: 'fd00:77::7', mac: '0a:00:00:00:00:77', weight: 1 };
 
-function addrWords(addr: string): Uint8Array {
-  const out = new Uint8Array(16);
-  out.set(ipBytes(addr));
-  return out;
-}
-
-function be16(n: number): Uint8Array {
-  return Uint8Array.of(n >> 8, n & 0xff);
-}
-
-function u32(n: number): Uint8Array {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n >>> 0);
-  return new Uint8Array(b);
-}
-
 function familyOf(addr: string): number {
   return ipBytes(addr).length === 4 ? AF_INET : AF_INET6;
 }
 
-function protoNumber(proto: 'tcp' | 'udp'): number {
-  return proto === 'tcp' ? 6 : 17;
-}
-
-/** struct vip_key */
+/** struct vip_key (server/src/policy/gateway-layout.ts) */
 function vipKey(addr: string, port: number, proto: 'tcp' | 'udp'): Uint8Array {
-  const key = new Uint8Array(20);
-  key.set(addrWords(addr));
-  key.set(be16(port), 16);
-  key[18] = protoNumber(proto);
-  key[19] = familyOf(addr);
-  return key;
+  return encodeVipKey(addr, port, proto);
 }
 
 /** struct backend */
 function backendValue(gw: Gateway, up = true): Uint8Array {
-  const value = new Uint8Array(24);
-  value.set(addrWords(gw.addr));
-  value.set(gw.mac.split(':').map((h) => parseInt(h, 16)), 16);
-  value[22] = familyOf(gw.addr);
-  value[23] = up ? BACKEND_F_UP : 0;
-  return value;
+  return encodeGatewayBackend(gw.addr, gw.mac, up);
 }
 
 /** struct flow_key of a frame spec: what the program hashes and pins. */
 function flowKey(spec: FrameSpec): Uint8Array {
-  const key = new Uint8Array(40);
-  key.set(addrWords(spec.src), 0);
-  key.set(addrWords(spec.dst), 16);
-  key.set(be16(spec.sport), 32);
-  key.set(be16(spec.dport), 34);
-  key[36] = protoNumber(spec.proto);
-  return key;
-}
-
-function perCpuSum(values: Uint8Array[] | undefined, offset = 0): number {
-  return (values ?? []).reduce((n, v) => n + Number(Buffer.from(v).readBigUInt64LE(offset)), 0);
+  return encodeFlowKey(spec.src, spec.dst, spec.sport, spec.dport, spec.proto);
 }
 
 /** A deterministic stream of flows to one VIP. */
@@ -106,31 +62,14 @@ function flows(count: number, vip: string, dport: number, seed = 1): FrameSpec[]
   });
 }
 
-function checkManifest(bytes: Uint8Array): void {
-  const manifest = template(NAME);
-  const { spec } = readBpfObject(bytes);
-  assert.deepEqual(spec.programs.map((p) => [p.name, p.section]), manifest.programs.map((p) => [p.name, p.section]));
-  const maps = (rows: string[][]): string[][] => rows.sort((a, b) => a[0]!.localeCompare(b[0]!));
-  assert.deepEqual(maps(spec.maps.map((m) => [m.name, m.type, m.keyType ?? '', m.valueType ?? ''])), maps(manifest.maps.map((m) => [m.name, m.type, m.key ?? '', m.value])));
-  const settings = spec.globals.filter((g) => g.section === '.rodata');
-  assert.deepEqual(settings.map((g) => [g.name, g.typeName.replace(/^const volatile /, '')]), manifest.parameters.map((p) => [p.name, p.type]));
-  for (const p of manifest.parameters) if (typeof p.default === 'number') assert.equal(Number(settings.find((g) => g.name === p.name)!.initialValue), p.default, p.name);
-  for (const f of [...manifest.files, ...manifest.commonHeaders.map((h) => join('..', 'common', h))]) assert.ok(existsSync(join(manifest.dir, f)), f);
-}
-
 class GatewayUnderTest {
   readonly object: LoadedObject;
   private readonly prog: number;
   private readonly vipIndex = new Map<string, number>();
 
-  /** Settings go through the engine's --set path; encap_saddr6 (16 bytes, which --set cannot take) is patched directly. */
+  /** Settings go through the engine's --set path, encap_saddr6 (format ipv6) too. */
   constructor(bytes: Uint8Array, settings: Record<string, number | string>, encapSaddr6: string) {
-    const saddr6 = readBpfObject(bytes).spec.globals.find((g) => g.name === 'encap_saddr6')!;
-    const patches = [
-      ...settingsPatches(bytes, NAME, settings),
-      { section: saddr6.section, offset: saddr6.offset, bytes: ipBytes(encapSaddr6), variable: saddr6.name },
-    ];
-    this.object = LoadedObject.load(bytes, { patches });
+    this.object = LoadedObject.load(bytes, { patches: settingsPatches(bytes, NAME, { ...settings, encap_saddr6: encapSaddr6 }) });
     this.prog = this.object.program('xdp_maglev_gateway').fd;
   }
 
@@ -144,10 +83,7 @@ class GatewayUnderTest {
     const name = Buffer.from(key).toString('hex');
     const index = this.vipIndex.get(name) ?? this.vipIndex.size;
     this.vipIndex.set(name, index);
-    const meta = new Uint8Array(24);
-    meta.set(key);
-    meta.set(u32(ring), 20);
-    mapUpdate(this.fd('vip_table'), u32(index), meta);
+    mapUpdate(this.fd('vip_table'), u32(index), encodeVipMeta(key, ring));
     mapUpdate(this.fd('vips'), key, u32(index));
   }
 
@@ -164,16 +100,11 @@ class GatewayUnderTest {
   }
 
   setRing(ring: number, table: Uint32Array): void {
-    const keys = new Uint8Array(table.length * 4);
-    const values = new Uint8Array(table.buffer.slice(table.byteOffset, table.byteOffset + table.byteLength));
-    const view = new DataView(keys.buffer);
-    for (let i = 0; i < table.length; i++) view.setUint32(i * 4, ring * RING + i, true);
-    assert.equal(mapUpdateBatch(this.fd('maglev_rings'), keys, values, table.length), table.length);
+    assert.equal(fillRing(this.fd('maglev_rings'), ring, table), table.length);
   }
 
   run(frame: Uint8Array): { retval: number; out: Uint8Array } {
-    const r = testRun(this.prog, { dataIn: frame });
-    return { retval: r.retval, out: r.dataOut };
+    return runFrame(this.prog, frame);
   }
 
   /** The backend a flow went to, read from the outer destination address. */
@@ -213,18 +144,11 @@ class GatewayUnderTest {
 }
 
 describe('xdp-maglev-gateway template (BPF_PROG_TEST_RUN)', () => {
-  let bytes: Uint8Array;
-  let agent: AgentClient | undefined;
+  const suite = templateSuite(NAME);
   const gwTable = buildMaglevTable(GATEWAYS, RING);
 
-  before(() => {
-    bytes = compileTemplate(NAME);
-    if (kernelAvailable()) agent = startLocalAgent();
-  });
-  after(() => agent?.dispose());
-
   function gateway(mtu = 1500): GatewayUnderTest {
-    const gw = new GatewayUnderTest(bytes, { ring_size: RING, encap_saddr4: ENCAP_SRC4, mtu }, ENCAP_SRC6);
+    const gw = new GatewayUnderTest(suite.bytes, { ring_size: RING, encap_saddr4: ENCAP_SRC4, mtu }, ENCAP_SRC6);
     for (const g of [...GATEWAYS, GATEWAY6]) gw.setBackend(g);
     gw.setRing(0, gwTable);
     gw.setRing(2, buildMaglevTable([GATEWAY6], RING));
@@ -237,13 +161,12 @@ describe('xdp-maglev-gateway template (BPF_PROG_TEST_RUN)', () => {
   }
 
   test('template.json describes the object: programs, maps, parameters, files', () => {
-    checkManifest(bytes);
+    checkManifest(NAME, suite.bytes);
   });
 
   test('compiles and passes the verifier', async (t) => {
     if (!requireKernel(t)) return;
-    const file = join(template(NAME).dir, template(NAME).source);
-    const report = await verifySource(readFileSync(file, 'utf8'), file, { agent: agent!, includePaths: [commonHeadersDir(TEMPLATES_DIR)], sets: { ring_size: '251', mtu: '9000' } });
+    const report = await verifyTemplate(NAME, suite, { ring_size: '251', mtu: '9000' });
     assert.deepEqual(report.diagnostics.filter((d) => d.severity === 'error'), []);
     assert.deepEqual(report.programs.map((p) => [p.name, p.verdict]), [['xdp_maglev_gateway', 'accepted']]);
   });

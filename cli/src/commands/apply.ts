@@ -6,11 +6,13 @@ import { appliedPolicy, loadProject, projectCommand } from '../run-state/project
 
 export const APPLY_HELP = `usage: ebpf-studio apply DIR
 
-Write DIR/ebpf-studio.yaml's services and policy (weights, failover order, endpoints) into the maps of
-the running \`ebpf-studio run DIR\`, without reloading anything: the program ids are printed before and
-after. A changed programs: section needs a new run.`;
+Write DIR/ebpf-studio.yaml's services and policy (weights, failover order, endpoints) and the programs'
+rules: and nextHop: into the policy maps of the running \`ebpf-studio run DIR\` (each template's, as its
+template.json's "policy" says), without reloading anything: the program ids are printed before and
+after. Any other change to programs: needs a new run.`;
 
-const programsOf = (policy: Policy): string => JSON.stringify(policy.programs.map(({ at: _at, ...rest }) => rest));
+/** What needs a new run when it changes: everything of programs: but the rules and nextHop, which apply writes. */
+const programsOf = (policy: Policy): string => JSON.stringify(policy.programs.map(({ at: _at, rules: _rules, nextHop: _nextHop, ...rest }) => rest));
 
 export async function applyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h', default: false } } });

@@ -7,7 +7,9 @@ import {
   effectiveHealth,
   EngineError,
   findTemplate,
+  isPolicyCompiler,
   listTemplates,
+  POLICY_COMPILERS,
   pidAlive,
   programSets,
   readRunState,
@@ -33,7 +35,8 @@ import { loadProject, type Project } from './project';
 /**
  * What `ebpf-studio run` does, usable in-process (the demo runs the same code): read the project, create
  * its cgroups, verify, load and attach every program in one session (the programs of one object share its
- * maps: same object bytes and patches), write the compiled policy into the maps, keep the run state and
+ * maps: same object bytes and patches), write the compiled policy into the policy maps of each template
+ * that has a compiler (template.json's `policy`, see writePolicy), keep the run state and
  * probe health; `stop()` closes the session (detaching everything) and removes the cgroups it created.
  */
 
@@ -93,9 +96,11 @@ function planObjects(project: Project, mount: string): { objects: ObjectPlan[]; 
       plan.attach.push({ program: program.name, section: program.section, ...attachTargetOf(def, program, cgroup) });
     }
   }
-  const withPolicy = [...objects.values()].filter((o) => o.template.policy === 'socket-lb');
-  if (withPolicy.length > 1) {
-    throw new UsageFailure(`programs ${withPolicy.map((o) => o.template.name).join(', ')}: the session reaches policy maps by name, so every socket-lb program of a project needs the same settings`);
+  for (const compiler of POLICY_COMPILERS) {
+    const withPolicy = [...objects.values()].filter((o) => o.template.policy === compiler);
+    if (withPolicy.length > 1) {
+      throw new UsageFailure(`programs ${withPolicy.map((o) => o.template.name).join(', ')}: the session reaches policy maps by name, so every ${compiler} program of a project needs the same settings`);
+    }
   }
   return { objects: [...objects.values()], cgroups };
 }
@@ -189,7 +194,7 @@ export async function startRun(options: RunOptions): Promise<RunningProject> {
       }
     }
 
-    const policyMaps = compiled.some((c) => c.plan.template.policy === 'socket-lb');
+    const policyMaps = compiled.some((c) => isPolicyCompiler(c.plan.template.policy));
     const state: RunState = {
       version: 1,
       pid: process.pid,
@@ -205,9 +210,10 @@ export async function startRun(options: RunOptions): Promise<RunningProject> {
     };
     if (policyMaps) {
       const write = await writePolicy(target.agent, session.handle.id, project.policy, effectiveHealth(state.health));
-      log(`policy: ${project.policy.services.length} services written to the maps (${write.updates} entries)`);
+      const kinds = [...new Set(compiled.map((c) => c.plan.template.policy).filter(isPolicyCompiler))].join(', ');
+      log(`policy (${kinds}): ${project.policy.services.length} services written to the maps (${write.updates} entries)`);
     } else if (project.policy.services.length > 0) {
-      warn(`services: not written anywhere: no program of this project has policy maps (clusterset-socket-lb has)`);
+      warn(`services: not written anywhere: no program of this project has policy maps (clusterset-socket-lb, xdp-maglev-gateway, tc-cluster-nat have)`);
     }
     writeRunState(project.dir, state);
     prober = new Prober(project.dir, target.agent, log);

@@ -1,4 +1,6 @@
+import { isIPv6 } from 'node:net';
 import type { InitialValuePatchWire } from '@ebpf-studio/remote-agent';
+import { ipAddressBytes } from '../policy/address';
 import { UsageError } from './usage-error';
 
 export interface GlobalVariable {
@@ -15,6 +17,7 @@ function parseValue(raw: string, variable: GlobalVariable): bigint {
   if (text === 'true') return 1n;
   if (text === 'false') return 0n;
   if (!/^-?(0x[0-9a-f]+|0b[01]+|0o?[0-7]+|\d+)$/.test(text)) {
+    if (variable.size === 16) throw new UsageError(`--set ${variable.name}=${raw}: not an IPv6 address`, `give an IPv6 address such as fd00::1 for ${variable.typeName} ${variable.name}`);
     throw new UsageError(`--set ${variable.name}=${raw}: not an integer`, `give a decimal or 0x hexadecimal number for ${variable.typeName} ${variable.name}`);
   }
   const negative = text.startsWith('-');
@@ -24,7 +27,7 @@ function parseValue(raw: string, variable: GlobalVariable): bigint {
 
 function encode(value: bigint, size: number, name: string): Uint8Array {
   if (![1, 2, 4, 8].includes(size)) {
-    throw new UsageError(`--set ${name}: a ${size}-byte variable cannot be set from the command line`, 'only integer and bool settings (1, 2, 4 or 8 bytes) can be set');
+    throw new UsageError(`--set ${name}: a ${size}-byte variable cannot be set from the command line`, size === 16 ? 'a 16-byte variable takes an IPv6 address (network byte order), e.g. fd00::1' : 'only integer and bool settings (1, 2, 4 or 8 bytes) can be set');
   }
   const bits = BigInt(size * 8);
   const min = -(1n << (bits - 1n));
@@ -50,6 +53,7 @@ export function settingsToPatches(sets: Readonly<Record<string, string>>, global
         settable.length > 0 ? `settable variables: ${settable.join(', ')}` : 'declare it as `const volatile <type> NAME = <default>;` in the program',
       );
     }
-    return { section: variable.section, offset: variable.offset, bytes: Buffer.from(encode(parseValue(raw, variable), variable.size, name)).toString('base64'), variable: name };
+    const bytes = variable.size === 16 && isIPv6(raw.trim()) ? ipAddressBytes(raw.trim())!.bytes : encode(parseValue(raw, variable), variable.size, name);
+    return { section: variable.section, offset: variable.offset, bytes: Buffer.from(bytes).toString('base64'), variable: name };
   });
 }

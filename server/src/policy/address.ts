@@ -88,3 +88,25 @@ export function parseSocketAddress(text: string): SocketAddress | string {
 export function formatSocketAddress(family: Family, bytes: Uint8Array, port: number): string {
   return family === 4 ? `${[...bytes.subarray(0, 4)].join('.')}:${port}` : `[${ipv6Text(bytes.subarray(0, 16))}]:${port}`;
 }
+
+/** An IP address (no port) as its 4 or 16 bytes in network order; undefined when it is not one. */
+export function ipAddressBytes(text: string): { family: Family; bytes: Uint8Array } | undefined {
+  if (isIPv4(text)) return { family: 4, bytes: ipv4Bytes(text) };
+  if (isIPv6(text)) return { family: 6, bytes: ipv6Bytes(text) };
+  return undefined;
+}
+
+/** An IP address in the 16 bytes the maps hold: IPv4 in the first four, zeros after. Throws on anything else. */
+export function addressWords(text: string): Uint8Array {
+  const ip = ipAddressBytes(text);
+  if (!ip) throw new RangeError(`not an IP address: ${text}`);
+  const out = new Uint8Array(16);
+  out.set(ip.bytes);
+  return out;
+}
+
+/** `aa:bb:cc:dd:ee:ff` as 6 bytes; undefined when it is not a MAC address. */
+export function macBytes(text: string): Uint8Array | undefined {
+  if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(text)) return undefined;
+  return Uint8Array.from(text.split(':').map((h) => parseInt(h, 16)));
+}

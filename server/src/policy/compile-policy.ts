@@ -17,11 +17,19 @@ export interface MapEntryBytes {
 export interface CompiledMap {
   readonly map: string;
   readonly entries: readonly MapEntryBytes[];
+  /**
+   * What becomes of a current key the compiled entries do not have: 'delete' (hash maps, the default),
+   * 'zero' (array slots: written with zeros, when not zero already), 'keep' (left as it is).
+   */
+  readonly stale?: 'delete' | 'zero' | 'keep';
 }
 
 export interface CompiledPolicy {
   readonly routes: readonly ServiceRoute[];
-  /** lb_backends, then lb_services: every entry the maps should hold, and nothing else. */
+  /**
+   * Every entry the maps should hold, in the order they are written (socket-lb: lb_backends, then
+   * lb_services); stale keys go in the reverse order.
+   */
   readonly maps: readonly CompiledMap[];
 }
 

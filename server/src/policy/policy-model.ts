@@ -60,6 +60,20 @@ export interface ServiceDef {
 
 export type SettingValue = string | number | boolean;
 
+/** One allow/deny rule of a cgroup-skb-policy program (`programs[].rules`). */
+export interface RuleDef {
+  readonly action: 'allow' | 'deny';
+  /** Canonical `address/length`, host bits zero (`10.0.0.0/8`, `2001:db8::/32`). */
+  readonly cidr: string;
+  /** Destination port; undefined: every port (a port needs a protocol). */
+  readonly port?: number;
+  /** undefined: every protocol. */
+  readonly protocol?: Protocol;
+  /** undefined: both directions. */
+  readonly direction?: 'ingress' | 'egress';
+  readonly at: Position;
+}
+
 export interface ProgramDef {
   readonly name: string;
   readonly template: string;
@@ -69,6 +83,10 @@ export interface ProgramDef {
   readonly load?: readonly string[];
   /** const volatile settings of the template, by parameter name. */
   readonly settings: Readonly<Record<string, SettingValue>>;
+  /** cgroup-rules templates (cgroup-skb-policy): the allow/deny rules, in file order. */
+  readonly rules?: readonly RuleDef[];
+  /** maglev-gateway templates (xdp-maglev-gateway): the next-hop MAC towards the gateways (`aa:bb:cc:dd:ee:ff`). */
+  readonly nextHop?: string;
   readonly at: Position;
 }
 
