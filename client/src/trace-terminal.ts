@@ -30,14 +30,19 @@ class TracePty implements Pseudoterminal {
     private readonly retry: () => void,
   ) {}
 
+  private get what(): string {
+    const decoded = this.params.btfType ? ` (records decoded as struct ${this.params.btfType})` : this.params.map ? ' (records as hex)' : '';
+    return `${this.params.map ? `ring buffer ${this.params.map}` : 'trace_pipe'}${decoded} of session ${this.params.session} on ${this.params.node}`;
+  }
+
   async open(): Promise<void> {
-    const what = this.params.map ? `ring buffer ${this.params.map}` : 'trace_pipe';
-    this.write.fire(line(`Tracing ${what} of session ${this.params.session} on ${this.params.node}…  ${HELP}`));
+    this.write.fire(line(`Tracing ${this.what}…  ${HELP}`));
     try {
       const { trace } = await this.studio.request<TraceStartResult>(StudioMethods.traceStart, this.params);
       if (this.stopped) return void this.stopOnServer(trace);
       this.trace = trace;
       this.streams.set(trace, this);
+      this.studio.client.outputChannel.appendLine(`Trace ${trace} started: ${this.what}`);
     } catch (err) {
       this.write.fire(line(`\x1b[31mCould not start the trace: ${reason(err)}\x1b[0m`));
       void window.showErrorMessage(`Trace on ${this.params.node} failed: ${reason(err)}`, 'Retry').then((c) => c === 'Retry' && this.retry());
@@ -86,7 +91,11 @@ class TracePty implements Pseudoterminal {
 
   private stopOnServer(trace: string): void {
     this.streams.delete(trace);
-    void this.studio.request<unknown>(StudioMethods.traceStop, { trace } satisfies TraceStopParams).catch(() => undefined);
+    const log = (text: string): void => this.studio.client.outputChannel.appendLine(text);
+    void this.studio.request<unknown>(StudioMethods.traceStop, { trace } satisfies TraceStopParams).then(
+      () => log(`Trace ${trace} stopped: ${this.what}`),
+      (err: unknown) => log(`Trace ${trace} could not be stopped: ${reason(err)}`),
+    );
   }
 }
 

@@ -169,6 +169,32 @@ export class WorkbenchUi {
     );
   }
 
+  /**
+   * The active terminal's visible rows as text. Needs the DOM renderer (setting
+   * `terminal.integrated.gpuAcceleration: "off"`): the WebGL renderer draws on a canvas.
+   */
+  async terminalText(): Promise<string> {
+    const rows = this.page.locator('.terminal-wrapper.active .xterm-rows').first();
+    return (await rows.innerText({ timeout: 1000 }).catch(() => '')).replace(/\u00a0/g, ' ');
+  }
+
+  /** Wait until the active terminal shows text that matches; resolves with all of its visible text. */
+  async waitForTerminalText(text: RegExp, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
+    let seen = '';
+    return poll(
+      async () => (text.test((seen = await this.terminalText())) ? seen : undefined),
+      timeoutMs,
+      () => `the terminal did not show ${text} within ${timeoutMs} ms; it shows: ${seen.slice(-2000)}`,
+      250,
+    );
+  }
+
+  /** Whether a terminal of this name is open (its tab in the terminal panel's list, or the single terminal's title). */
+  async terminalOpen(name: RegExp): Promise<boolean> {
+    const titles = await this.page.locator('.terminal-tabs-entry, .single-terminal-tab, .terminal-tab').allInnerTexts().catch(() => []);
+    return titles.some((t) => name.test(t));
+  }
+
   /** Wait until the explorer shows an item of this name (expanding nothing). */
   async waitForExplorerItem(name: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
     await this.page.locator('.explorer-folders-view').getByRole('treeitem', { name, exact: true }).first().waitFor({ timeout: timeoutMs });

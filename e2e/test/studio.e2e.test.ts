@@ -8,6 +8,8 @@ import { builtVsix, logLineTime, poll, REPO_ROOT, startSession, type Session } f
 const REJECTED = 'failover-unchecked.bpf.c';
 const REJECTED_LINE = 26;
 const COUNTER = 'xdp-count.bpf.c';
+/** One ring-buffer record (struct packet_event) per IPv4 packet. */
+const EVENTS = 'xdp-events.bpf.c';
 const TEMPLATE = 'xdp-maglev-gateway';
 const ACTIVATION = /ExtensionService#_doActivateExtension ebpf-studio\.ebpf-traffic-studio\b/;
 const NODES_VIEW = 'eBPF Nodes';
@@ -51,9 +53,12 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       files: {
         [REJECTED]: readFileSync(join(REPO_ROOT, 'examples', REJECTED), 'utf8'),
         [COUNTER]: readFileSync(join(REPO_ROOT, 'remote-agent', 'test', 'data', COUNTER), 'utf8'),
+        [EVENTS]: readFileSync(join(REPO_ROOT, 'remote-agent', 'test', 'data', EVENTS), 'utf8'),
         'ebpf-studio.yaml': inventory,
         '.vscode/settings.json': JSON.stringify({ 'ebpfStudio.sshConfig': nodes.sshConfig }, null, 2),
       },
+      // The trace terminal's text is read from the DOM renderer (the WebGL one draws on a canvas).
+      settings: { 'terminal.integrated.gpuAcceleration': 'off' },
       log: (line) => t.diagnostic(line),
     });
     const s = session;
@@ -168,6 +173,45 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await ui.showViewContainer('eBPF Traffic Studio');
       await ui.waitForViewRows(NODES_VIEW, (r) => r.some((x) => x.includes('east-1')) && !r.some((x) => x.includes('count_packets')), 30_000);
       await workbench.screenshot('detached');
+    });
+
+    await t.test('Start Trace on a ring-buffer program → decoded events in a terminal; closing it stops the trace', async () => {
+      await ui.clearNotifications();
+      await workbench.quickOpen(EVENTS);
+      await ui.startCommand('eBPF: Attach…');
+      await ui.waitForQuickInput(/Attach on node/, 60_000);
+      await ui.chooseQuickItem('east-1');
+      await ui.waitForQuickInput(/Attach on east-1: program/, 60_000);
+      await ui.chooseQuickItem('report_packets');
+      await ui.waitForQuickInput(/Attach report_packets/);
+      await ui.answerInput(node.dataIfname);
+      t.diagnostic(`notification: ${await ui.waitForNotification(/Attached on east-1/, 60_000)}`);
+      assert.equal(xdpOnData(node).length, 1, 'the ring-buffer program is on the node\'s data interface');
+      await ui.clearNotifications();
+
+      await ui.startCommand('eBPF: Start Trace');
+      await ui.waitForQuickInput(/Start Trace/, 60_000);
+      await ui.chooseQuickItem('events', /events.*ring buffer.*report_packets/);
+      await ui.waitForTerminalText(/Tracing ring buffer events \(records decoded as struct packet_event\)/, 30_000);
+      await s.waitForLog(/Trace trace-\d+ started: ring buffer events/, 30_000);
+      void nodes.clusterNetns['east']!.exec('ping', ['-c', '3', '-i', '0.2', '-W', '1', node.dataAddress]);
+      // ICMP (protocol 1) records, decoded field by field from the object's BTF
+      const text = await ui.waitForTerminalText(/"protocol":\s*1\b[\s\S]*"protocol":\s*1\b[\s\S]*"protocol":\s*1\b/, 30_000);
+      const events = text.split('\n').filter((l) => /"saddr"/.test(l));
+      t.diagnostic(`trace terminal: ${events.length} events, e.g. ${events[0]?.trim()}`);
+      assert.ok(events.length >= 3 && (text.match(/"daddr"/g) ?? []).length >= 3, 'records decoded with their fields, not hex');
+      await workbench.screenshot('trace');
+
+      await workbench.runCommand('Terminal: Kill the Active Terminal Instance');
+      const stopped = await s.waitForLog(/Trace trace-\d+ stopped: ring buffer events/, 30_000);
+      t.diagnostic(`log: ${stopped.replace(/^.*?(Trace trace)/, '$1')}`);
+
+      await ui.clearNotifications();
+      await ui.startCommand('eBPF: Detach');
+      await ui.waitForQuickInput(/Detach/, 60_000);
+      await ui.chooseQuickItem('report_packets');
+      await ui.waitForNotification(/Detached on east-1/, 60_000);
+      assert.ok(await until(() => xdpOnData(node).length === 0, 10_000), 'no XDP program left on the node');
     });
 
     await t.test('Open Verifier Explorer shows the verified instructions', async (st) => {

@@ -5,12 +5,15 @@ import { verifySource } from '../engine/verify';
 import type { EngineDiagnostic, VerifyReport } from '../engine/types';
 import type { Verifier, VerifyRequest } from './document-verifier';
 import type { StudioSettings } from './settings';
-import { VerifyTargets, type PassphrasePrompt } from './verify-targets';
+import { VerifyFallback } from './studio-protocol';
+import { defaultTarget, localProblem, VerifyTargets, type DefaultTarget, type PassphrasePrompt } from './verify-targets';
 
 /**
  * The engine as the language server uses it: warm agents for the configured targets (this machine's,
  * nodes' over SSH), restarted if one dies mid-verify with one note saying so, and — with several
- * targets — every kernel's verdict side by side.
+ * targets — every kernel's verdict side by side. With the default target ('local') on a machine whose
+ * kernel cannot verify (not root, no libbpf, no BTF), the first node of the ebpf-studio.yaml found
+ * verifies instead, and a note on the file says so (studio-protocol's VerifyFallback).
  */
 export class EngineVerifier implements Verifier {
   /** The warm agents (this machine's, nodes' over SSH): the studio requests use the same connections. */
@@ -18,6 +21,10 @@ export class EngineVerifier implements Verifier {
   private readonly infos = new WeakMap<AgentClient, Promise<AgentInfo>>();
   private warnedProblems = false;
   private targetIdentity = '';
+  /** Why this machine's kernel cannot verify (undefined: it can); asked once — privileges and libraries do not change under a running server. */
+  private localVerdict: Promise<string | undefined> | undefined;
+  /** The node the last default-target verification fell back to. */
+  private fallbackNode: string | undefined;
 
   constructor(
     private readonly settings: () => StudioSettings,
@@ -36,14 +43,9 @@ export class EngineVerifier implements Verifier {
   private async agentFor(name: string, path: string): Promise<AgentClient> {
     const s = this.settings();
     const agent = await this.targets.get(name, path, { inventory: s.inventory, sshConfig: s.sshConfig }).agent();
-    let info = this.infos.get(agent);
-    if (!info) {
-      info = agent.info();
-      this.infos.set(agent, info);
-    }
     let facts: AgentInfo;
     try {
-      facts = await info;
+      facts = await this.infoOf(agent);
     } catch (err) {
       this.warnOnce(`eBPF Traffic Studio cannot verify on ${name}: ${(err as Error).message}`);
       throw err;
@@ -51,6 +53,65 @@ export class EngineVerifier implements Verifier {
     this.targetIdentity = `${facts.hostname}:${facts.kernelRelease}:${facts.libbpfVersion ?? ''}`;
     if (facts.problems.length > 0) this.warnOnce(`eBPF Traffic Studio cannot verify with the kernel of ${name}: ${facts.problems.join('; ')}`);
     return agent;
+  }
+
+  private infoOf(agent: AgentClient): Promise<AgentInfo> {
+    let info = this.infos.get(agent);
+    if (!info) {
+      info = agent.info();
+      this.infos.set(agent, info);
+    }
+    return info;
+  }
+
+  private localProblem(path: string): Promise<string | undefined> {
+    this.localVerdict ??= (async () => {
+      const s = this.settings();
+      try {
+        return localProblem(await this.infoOf(await this.targets.get('local', path, { inventory: s.inventory, sshConfig: s.sshConfig }).agent()));
+      } catch (err) {
+        return localProblem(err as Error);
+      }
+    })();
+    return this.localVerdict;
+  }
+
+  /** Where a document verifies while `ebpfStudio.verifyTarget` is left at its default. */
+  async defaultTarget(path: string): Promise<DefaultTarget> {
+    return defaultTarget(await this.localProblem(path), path, this.settings().inventory);
+  }
+
+  private async runDefault(request: VerifyRequest, token: CancellationToken): Promise<VerifyReport> {
+    const target = await this.defaultTarget(request.path);
+    this.fallbackNode = target.kind === 'fallback' ? target.node : undefined;
+    if (target.kind === 'local') return this.verifyRestarting('local', request, token);
+    if (target.kind === 'none') {
+      const instead = `there is no node to verify on instead (${target.inventory ? `${target.inventory} names none` : 'no ebpf-studio.yaml found'}): run the editor's server as root or grant it CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON, or set ebpfStudio.verifyTarget to a node (name, ssh alias or user@host)`;
+      let report: VerifyReport;
+      try {
+        report = await this.verifyRestarting('local', request, token);
+      } catch (err) {
+        if (token.isCancellationRequested) throw err;
+        throw new Error(`No kernel to verify with: this machine's kernel cannot verify (${target.reason}) and ${instead}`);
+      }
+      report.diagnostics.push(note(request.path, `No kernel to verify with fully: this machine's kernel has problems (${target.reason}) and ${instead}`, VerifyFallback.code, 'warning'));
+      return report;
+    }
+    let report: VerifyReport;
+    try {
+      report = await this.verifyRestarting(target.node, request, token);
+    } catch (err) {
+      if (token.isCancellationRequested) throw err;
+      throw new Error(`this machine's kernel cannot verify (${target.reason}), and ${target.node}, the first node of ${target.inventory}, could not either: ${(err as Error).message}`);
+    }
+    report.diagnostics.push(
+      note(
+        request.path,
+        `Verified on ${target.node} (no local kernel): this machine's kernel cannot verify — ${target.reason}. ${target.node} is the first node of ${target.inventory}; set ebpfStudio.verifyTarget to verify elsewhere (a node name, ssh alias or user@host, or a list of them).`,
+        VerifyFallback.code,
+      ),
+    );
+    return report;
   }
 
   private warnOnce(message: string): void {
@@ -94,6 +155,7 @@ export class EngineVerifier implements Verifier {
 
   async run(request: VerifyRequest, token: CancellationToken): Promise<VerifyReport> {
     const names = this.settings().verifyTarget;
+    if (names.length === 1 && names[0] === 'local') return this.runDefault(request, token);
     if (names.length === 1) return this.verifyRestarting(names[0]!, request, token);
     const outcomes = await Promise.all(
       names.map(async (node): Promise<TargetOutcome> => {
@@ -114,7 +176,8 @@ export class EngineVerifier implements Verifier {
 
   /** Which helpers each program type may call on the (first) target's kernel, probed by its agent. */
   async helpers(progTypes: string[], helperIds: number[]): Promise<Record<string, number[]>> {
-    const first = this.settings().verifyTarget[0] ?? 'local';
+    const targets = this.settings().verifyTarget;
+    const first = (targets.length === 1 && targets[0] === 'local' ? this.fallbackNode : undefined) ?? targets[0] ?? 'local';
     const agent = await this.targets.get(first, process.cwd(), { inventory: this.settings().inventory, sshConfig: this.settings().sshConfig }).agent();
     return agent.helpers({ progTypes, helperIds });
   }

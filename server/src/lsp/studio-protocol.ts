@@ -203,3 +203,17 @@ export const StudioMethods = {
   status: 'ebpfStudio/status',
   passphrase: 'ebpfStudio/passphrase',
 } as const;
+
+/**
+ * How the server tells the client where a file verified when `ebpfStudio.verifyTarget` is left at its
+ * default and this machine's kernel cannot verify (not root, no libbpf, no BTF): an information
+ * diagnostic on line 1 of the file with this code, whose message starts `Verified on NODE (no local kernel):`.
+ * Without a node to fall back to, the file's not-run diagnostic names the fix, starting `No kernel to verify with:`.
+ */
+export const VerifyFallback = {
+  code: 'EBPF-STUDIO-VERIFY-FALLBACK',
+  /** Matches the fallback note's message; group 1 is the node. */
+  note: /^Verified on (\S+) \(no local kernel\)/,
+  /** Matches the not-run diagnostic's message when no node can stand in. */
+  none: /No kernel to verify with( fully)?:/,
+} as const;

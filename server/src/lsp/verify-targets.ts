@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { connectNode, openInventory, resolveNode, startLocalAgent, type AgentClient, type NodeConnection } from '@ebpf-studio/remote-agent';
+import { connectNode, openInventory, resolveNode, startLocalAgent, type AgentClient, type AgentInfo, type NodeConnection } from '@ebpf-studio/remote-agent';
 
 /** Where verification runs: this machine's agent or a node's, kept connected between verifications. */
 export interface VerifyTarget {
@@ -74,4 +74,36 @@ export class VerifyTargets {
     await Promise.all([...this.targets.values()].map((t) => t.close()));
     this.targets.clear();
   }
+}
+
+/** Why this machine's kernel cannot verify, from its agent's facts (or the error starting it); undefined: it can. */
+export function localProblem(facts: AgentInfo | Error): string | undefined {
+  if (facts instanceof Error) return facts.message.replace(/^local agent: /, '');
+  return facts.problems.length > 0 ? facts.problems.join('; ') : undefined;
+}
+
+/** Where a document verifies when `ebpfStudio.verifyTarget` is left at its default ('local'). */
+export type DefaultTarget =
+  | { kind: 'local' }
+  /** This machine cannot verify; the first node of the ebpf-studio.yaml found verifies instead. */
+  | { kind: 'fallback'; node: string; inventory: string; reason: string }
+  /** This machine cannot verify and there is no node to verify on. */
+  | { kind: 'none'; reason: string; inventory?: string };
+
+/**
+ * The decision for the default target: 'local' while this machine's agent can verify; else the first
+ * node of the inventory (the `inventory` setting's file, else the ebpf-studio.yaml found upwards from
+ * the document); else none. An unreadable inventory counts as none (its own diagnostics say why).
+ */
+export function defaultTarget(problem: string | undefined, documentPath: string, inventory: string): DefaultTarget {
+  if (problem === undefined) return { kind: 'local' };
+  let found;
+  try {
+    found = openInventory(inventory ? { config: inventory } : { cwd: dirname(documentPath) });
+  } catch {
+    found = undefined;
+  }
+  const first = found?.nodes[0];
+  if (!first) return { kind: 'none', reason: problem, ...(found ? { inventory: found.path } : {}) };
+  return { kind: 'fallback', node: first.name, inventory: found!.path, reason: problem };
 }
