@@ -35,10 +35,15 @@ export async function verifyOn(ctx: StudioContext, params: VerifyOnParams, token
   return { programs: matrix.programs, unreachable: matrix.unreachable };
 }
 
-/** The Verifier Explorer's data: the document verified on the first target with full (level-2) logs. */
+/** The Verifier Explorer's data: the document verified on the first target (or the no-local-kernel fallback node) with full (level-2) logs. */
 export async function explorerData(ctx: StudioContext, params: ExplorerDataParams, token: CancellationToken): Promise<ExplorerData> {
   const request = requestOf(ctx, params.uri);
-  const target = ctx.settings().verifyTarget[0] ?? 'local';
+  const configured = ctx.settings().verifyTarget;
+  let target = configured[0] ?? 'local';
+  if (configured.length === 1 && target === 'local') {
+    const chosen = await ctx.engine.defaultTarget(request.path);
+    if (chosen.kind === 'fallback') target = chosen.node;
+  }
   const report = await ctx.engine.verifyRestarting(target, request, token, 2);
   return explorerFromReport(report, request.text);
 }
