@@ -32,6 +32,9 @@ interface Scratch {
  * synchronously. cgroup sock_addr, sock_ops and sk_msg programs cannot be test-run (ENOTSUPP): test them
  * with real sockets in a cgroup.
  */
+const EINTR = 4;
+const MAX_EINTR_RETRIES = 8;
+
 export function testRun(progFd: number, options: TestRunOptions = {}): TestRunResult {
   const s = syscalls();
   const k = s.koffi;
@@ -67,7 +70,9 @@ export function testRun(progFd: number, options: TestRunOptions = {}): TestRunRe
       cpu: 0,
       batch_size: 0,
     };
-    const rc = s.progTestRunOpts(progFd, opts) as number;
+    // A signal to this process aborts a repeated run with EINTR (the kernel checks between repetitions): run it again.
+    let rc = s.progTestRunOpts(progFd, opts) as number;
+    for (let retries = 0; rc !== 0 && errnoOf(rc) === EINTR && retries < MAX_EINTR_RETRIES; retries++) rc = s.progTestRunOpts(progFd, opts) as number;
     if (rc !== 0) throw testRunError(errnoOf(rc));
     const copy = (buf: Scratch | undefined, size: number): Uint8Array => (buf ? new Uint8Array(k.view(buf.ptr, Math.min(size, buf.size))).slice() : new Uint8Array(0));
     return {

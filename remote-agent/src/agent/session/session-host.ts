@@ -106,7 +106,8 @@ export class SessionHost {
     connection.onRequest(SessionHeartbeatRequest, guard((ref) => (this.owner(ref), { leaseMs: this.leaseMs })));
     connection.onRequest(SessionCloseRequest, guard((ref) => {
       this.owner(ref);
-      // Answer first: the rollback ends this process.
+      // Roll back before answering, so a closed session has left nothing; exit once the answer is out.
+      this.rollback();
       setTimeout(() => this.end('closed by its owner'), CLOSE_GRACE_MS);
     }));
     connection.onRequest(SessionListRequest, () => [this.info()]);
@@ -167,13 +168,22 @@ export class SessionHost {
 
   private onEnd: () => void = () => undefined;
 
-  /** Roll back everything the session did (pinned attachments of a persistent session stay) and exit. */
+  private rolledBack = false;
+
+  /** Undo everything the session did (pinned attachments of a persistent session stay). Idempotent. */
+  private rollback(): void {
+    if (this.rolledBack) return;
+    this.rolledBack = true;
+    this.kernel.releaseAll(this.journal);
+    if (this.journal.pending().length === 0) this.journal.remove();
+  }
+
+  /** Roll back and exit. */
   end(reason: string): void {
     if (this.ended) return;
     this.ended = true;
     try {
-      this.kernel.releaseAll(this.journal);
-      if (this.journal.pending().length === 0) this.journal.remove();
+      this.rollback();
     } finally {
       this.onEnd();
       for (const c of this.connections) c.dispose();
