@@ -110,7 +110,8 @@ export class SessionHost {
       this.rollback();
       setTimeout(() => this.end('closed by its owner'), CLOSE_GRACE_MS);
     }));
-    connection.onRequest(SessionListRequest, () => [this.info()]);
+    // A closed session is gone for everyone at once, even in the moment before its process exits.
+    connection.onRequest(SessionListRequest, () => (this.rolledBack ? [] : [this.info()]));
     connection.onRequest(AttachRequest, guard((params) => {
       this.owner(params);
       return this.kernel.attach(params, this.journal, this.pinDir());
