@@ -123,6 +123,9 @@ describe('events from programs to JS', () => {
       const samples: Record[] = [];
       let lost = 0;
       const reader = new PerfBufferReader(object.map('perf').fd, 1, (bytes) => samples.push(decode(bytes)), (count) => (lost += count));
+      // Samples go to the current CPU's buffer and the kernel reports a loss with the next sample on that
+      // CPU: keep this thread on one CPU so the flood and the samples after it share a buffer.
+      const restoreAffinity = pinToOneCpu();
       try {
         testRun(object.program('perf_emit').fd, { dataIn: udpPacket(), repeat: 100 });
         reader.consume();
@@ -144,6 +147,7 @@ describe('events from programs to JS', () => {
         assert.equal(reader.stats.lost, lost);
         assert.throws(() => new PerfBufferReader(object.map('perf').fd, 3, () => undefined), /power of two/);
       } finally {
+        restoreAffinity();
         reader.close();
       }
     });
@@ -220,3 +224,19 @@ describe('events from programs to JS', () => {
     }
   });
 });
+
+/** Pins the calling thread to the CPU it runs on now (sched_setaffinity); returns the undo. */
+function pinToOneCpu(): () => void {
+  const koffi = require('koffi') as { load(name: string): { func(decl: string): (...args: unknown[]) => number } };
+  const libc = koffi.load('libc.so.6');
+  const getAffinity = libc.func('int sched_getaffinity(int pid, size_t size, _Out_ uint8_t *mask)');
+  const setAffinity = libc.func('int sched_setaffinity(int pid, size_t size, const uint8_t *mask)');
+  const getCpu = libc.func('int sched_getcpu(void)');
+  const saved = new Uint8Array(128);
+  getAffinity(0, saved.length, saved);
+  const cpu = getCpu();
+  const only = new Uint8Array(128);
+  only[cpu >> 3] = 1 << (cpu & 7);
+  setAffinity(0, only.length, only);
+  return () => void setAffinity(0, saved.length, saved);
+}
