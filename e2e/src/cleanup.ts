@@ -1,16 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { constants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { onProcessExit } from '@ebpf-studio/test-support';
 
 /**
  * What a session leaves behind until it is disposed: process groups (code-server, chromium) and
  * temporary directories. If the test process ends without disposing (a failure, a signal), the
  * exit handlers kill the groups and remove the directories.
  */
-const groups = new Set<number>();
-const dirs = new Set<string>();
-let handlersInstalled = false;
+const forgetters = new Map<number | string, () => void>();
 
 function groupAlive(pgid: number): boolean {
   try {
@@ -29,29 +28,14 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function cleanUpNow(): void {
-  for (const pgid of groups) signalGroup(pgid, 'SIGKILL');
-  groups.clear();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  dirs.clear();
-}
-
-function installHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.once('exit', cleanUpNow);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      cleanUpNow();
-      process.exit(128 + constants.signals[signal]);
-    });
-  }
+function forget(key: number | string): void {
+  forgetters.get(key)?.();
+  forgetters.delete(key);
 }
 
 /** Track a process group (its leader's pid) until stopGroup. */
 export function trackGroup(pgid: number): void {
-  installHandlers();
-  groups.add(pgid);
+  forgetters.set(pgid, onProcessExit(() => signalGroup(pgid, 'SIGKILL')));
 }
 
 /** SIGTERM the whole group, SIGKILL what is left after graceMs, and forget it. */
@@ -60,18 +44,17 @@ export async function stopGroup(pgid: number, graceMs = 3000): Promise<void> {
   const deadline = Date.now() + graceMs;
   while (groupAlive(pgid) && Date.now() < deadline) await sleep(50);
   signalGroup(pgid, 'SIGKILL');
-  groups.delete(pgid);
+  forget(pgid);
 }
 
 /** A new temporary directory, removed by removeTempDir or when the process ends. */
 export function makeTempDir(prefix: string): string {
-  installHandlers();
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.add(dir);
+  forgetters.set(dir, onProcessExit(() => rmSync(dir, { recursive: true, force: true })));
   return dir;
 }
 
 export function removeTempDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
-  dirs.delete(dir);
+  forget(dir);
 }

@@ -1,3 +1,4 @@
+import { onProcessExit, pidAlive } from './process-exit';
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmdirSync, mkdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,34 +30,10 @@ export interface TestCgroup {
   remove(): void;
 }
 
-const live = new Set<TestCgroup>();
 let counter = 0;
-let hooksInstalled = false;
 
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.once('exit', removeAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      removeAll();
-      process.kill(process.pid, signal);
-    });
-  }
-}
 
-function removeAll(): void {
-  for (const cgroup of [...live].reverse()) cgroup.remove();
-}
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function pidsOf(path: string): number[] {
   try {
@@ -113,7 +90,6 @@ export function sweepStaleCgroups(): void {
 /** Creates a fresh cgroup v2 directory `/sys/fs/cgroup/unified/ebst-<tag>-<pid>-<n>`. */
 export function createCgroup(tag = ''): TestCgroup {
   if (!existsSync(join(CGROUP_ROOT, 'cgroup.procs'))) throw new Error(`no cgroup v2 hierarchy at ${CGROUP_ROOT}`);
-  installExitHooks();
   sweepStaleCgroups();
   counter += 1;
   const name = `${NAME_PREFIX}${tag.toLowerCase().replace(/[^a-z0-9]/g, '')}-${process.pid}-${counter}`;
@@ -144,10 +120,10 @@ export function createCgroup(tag = ''): TestCgroup {
     remove() {
       if (removed) return;
       removed = true;
-      live.delete(cgroup);
+      forget();
       destroy(path);
     },
   };
-  live.add(cgroup);
+  const forget = onProcessExit(() => cgroup.remove());
   return cgroup;
 }

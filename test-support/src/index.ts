@@ -10,3 +10,4 @@ export { buildVmImage, startVm, sweepStaleVms, vmCacheDir, GUEST_PACKAGES } from
 export type { BuildVmImageOptions, StartVmOptions, VmImage, VmNode, VmStopResult } from './vm';
 export { buildFrame, buildPacket, frameOf, ethernet, encapsulate, ipv4Header, ipv6Header, parseFrame, checksumProblems, internetChecksum, onesComplementSum, ipBytes, formatIp, macBytes, formatMac, ETH_P_IP, ETH_P_IPV6, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP } from './packets';
 export type { FrameSpec, PacketSpec, OuterSpec, TcpFlags, ParsedFrame, IpLayer, L4Layer } from './packets';
+export { onProcessExit, pidAlive } from './process-exit';

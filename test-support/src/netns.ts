@@ -1,3 +1,4 @@
+import { onProcessExit, pidAlive } from './process-exit';
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -66,38 +67,14 @@ export interface NetnsPairOptions {
   tag?: string;
 }
 
-const live = new Set<{ remove(): void }>();
 let counter = 0;
-let hooksInstalled = false;
 
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.once('exit', removeAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      removeAll();
-      process.kill(process.pid, signal);
-    });
-  }
-}
 
-function removeAll(): void {
-  for (const item of [...live].reverse()) item.remove();
-}
 
 function ip(args: readonly string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Deletes namespaces left by test processes that died without cleaning up (SIGKILL). */
 export function sweepStaleNetns(): void {
@@ -140,7 +117,6 @@ function nextName(tag: string): string {
 
 /** Creates an empty network namespace with its loopback up. */
 export function createNetns(tag = ''): TestNetns {
-  installExitHooks();
   sweepStaleNetns();
   const name = nextName(tag);
   return openNetns(name);
@@ -180,12 +156,12 @@ function openNetns(name: string): TestNetns {
     remove() {
       if (removed) return;
       removed = true;
-      live.delete(netns);
+      forget();
       for (const child of children) child.kill('SIGKILL');
       deleteNetns(name);
     },
   };
-  live.add(netns);
+  const forget = onProcessExit(() => netns.remove());
   ip(['netns', 'add', name]);
   ip(['-n', name, 'link', 'set', 'lo', 'up']);
   return netns;
@@ -258,7 +234,7 @@ export function createNetnsPair(options: NetnsPairOptions = {}): NetnsPair {
       remove() {
         if (removed) return;
         removed = true;
-        live.delete(pair);
+        forgetPair();
         // Deleting the link first is synchronous; a namespace's interfaces are destroyed later by the kernel.
         try {
           ip(['-n', nsA.name, 'link', 'delete', ifA]);
@@ -269,7 +245,7 @@ export function createNetnsPair(options: NetnsPairOptions = {}): NetnsPair {
         nsB?.remove();
       },
     };
-    live.add(pair);
+    const forgetPair = onProcessExit(() => pair.remove());
     return pair;
   } catch (err) {
     nsA.remove();

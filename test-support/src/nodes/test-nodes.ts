@@ -1,3 +1,4 @@
+import { onProcessExit, pidAlive } from '../process-exit';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,33 +82,9 @@ export interface TestNodes {
   remove(): void;
 }
 
-const live = new Set<TestNodes>();
-let hooksInstalled = false;
 
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.once('exit', removeAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      removeAll();
-      process.kill(process.pid, signal);
-    });
-  }
-}
 
-function removeAll(): void {
-  for (const nodes of [...live]) nodes.remove();
-}
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes the directories of harness runs whose process died without cleaning up. */
 export function sweepStaleNodeDirs(): void {
@@ -194,7 +171,6 @@ export async function createTestNodes(options: TestNodesOptions): Promise<TestNo
   const names = Object.entries(options.clusters).flatMap(([cluster, nodes]) => [cluster, ...nodes]);
   const bad = names.find((n) => !NAME.test(n));
   if (bad !== undefined) throw new Error(`test node or cluster name ${JSON.stringify(bad)}: use lowercase letters, digits and '-'`);
-  installExitHooks();
   sweepStaleNodeDirs();
   const dir = mkdtempSync(join(BASE_DIR, `${DIR_PREFIX}${process.pid}-`));
   chmodSync(dir, 0o755);
@@ -204,7 +180,7 @@ export async function createTestNodes(options: TestNodesOptions): Promise<TestNo
   const remove = (): void => {
     if (removed) return;
     removed = true;
-    live.delete(harness);
+    forget();
     for (const pair of pairs) pair.remove();
     for (const netns of Object.values(clusterNetns)) netns.remove();
     rmSync(dir, { recursive: true, force: true });
@@ -227,7 +203,7 @@ export async function createTestNodes(options: TestNodesOptions): Promise<TestNo
     strangerKey: generateKey(join(dir, 'id_stranger'), 'ed25519', { comment: 'not authorized' }),
     remove,
   };
-  live.add(harness);
+  const forget = onProcessExit(() => harness.remove());
   try {
     const hiddenNode = nodeExecutables();
     const usedData = new Set<number>();

@@ -2,51 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { runningChildren } from './exec';
 
-/**
- * Synchronous cleanup for what the VM harness starts: each registered action runs at process exit and on
- * SIGINT/SIGTERM (then the signal is raised again), newest first. Actions must be idempotent.
- */
+import { onProcessExit as onExit } from '../process-exit';
 
-const actions = new Set<() => void>();
-let hooksInstalled = false;
+export { pidAlive } from '../process-exit';
 
+/** Like onProcessExit, and first kills the children the VM harness still runs (qemu, build steps). */
 export function onProcessExit(action: () => void): () => void {
-  installHooks();
-  actions.add(action);
-  return () => actions.delete(action);
-}
-
-function installHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.once('exit', runAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      runAll();
-      process.kill(process.pid, signal);
-    });
-  }
-}
-
-function runAll(): void {
-  for (const child of runningChildren()) child.kill('SIGKILL');
-  for (const action of [...actions].reverse()) {
-    actions.delete(action);
-    try {
-      action();
-    } catch {
-      // the other actions still run
-    }
-  }
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return onExit(() => {
+    for (const child of runningChildren()) child.kill('SIGKILL');
+    action();
+  });
 }
 
 /** The process's command line, or undefined when it is gone. */
