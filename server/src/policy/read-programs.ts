@@ -1,9 +1,9 @@
 import { isMap } from 'yaml';
-import { isPlainName } from '@ebpf-studio/remote-agent';
 import { formatSocketAddress, ipAddressBytes, macBytes } from './address';
 import { SKB_MAX_RULES } from './cgroup-skb-layout';
 import type { Position, ProgramDef, RuleDef, SettingValue } from './policy-model';
 import { findTemplate, type TemplateCatalog, type TemplateParameter } from './template-catalog';
+import { readNamedEntry } from './named-entry';
 import { entryOf, scalar, type YamlChecker, type YamlEntry } from './yaml-checker';
 
 const PROGRAM_KEYS = ['name', 'template', 'attach', 'load', 'settings', 'rules', 'nextHop'];
@@ -125,16 +125,9 @@ function readRules(check: YamlChecker, node: unknown, fallback: unknown, label: 
 
 function readProgram(check: YamlChecker, node: unknown, fallback: unknown, index: number, catalog: TemplateCatalog): ProgramDef | undefined {
   const where = `programs[${index}]`;
-  const entries = check.pairs(node, fallback, where);
-  if (!isMap(node)) return undefined;
-  check.unknownKeys(entries, PROGRAM_KEYS, where, node);
-  const get = (key: string): YamlEntry | undefined => entryOf(entries, key);
-  const problemsBefore = check.problems.length;
-
-  const nameEntry = get('name');
-  const name = nameEntry ? check.string(nameEntry.value, nameEntry.keyNode, `${where}.name`) : undefined;
-  if (!nameEntry) check.error(node, fallback, `${where} has no name`);
-  else if (name !== undefined && !isPlainName(name)) check.error(nameEntry.value, node, `${where}.name ${JSON.stringify(name)}: use letters, digits, ".", "_" and "-"`);
+  const entry = readNamedEntry(check, node, fallback, where, PROGRAM_KEYS);
+  if (!entry) return undefined;
+  const { get, name, problemsBefore } = entry;
   const label = name === undefined ? where : `program ${name}`;
 
   const templateEntry = get('template');

@@ -1,10 +1,10 @@
 import { isMap } from 'yaml';
 import { parseDuration } from '@ebpf-studio/remote-agent';
-import { isPlainName } from '@ebpf-studio/remote-agent';
 import { parseSocketAddress, type SocketAddress } from './address';
 import { POLICY_TYPES, type ClusterDef, type Position, type ProbeDef, type Protocol, type ServiceDef, type ServicePolicy } from './policy-model';
 import { serviceIdOf } from './service-id';
 import { LB_MAX_CLUSTERS, LB_MAX_SERVICES } from './socket-lb-layout';
+import { readNamedEntry } from './named-entry';
 import { entryOf, scalar, type YamlChecker, type YamlEntry } from './yaml-checker';
 
 const MAX_WEIGHT = 1_000_000;
@@ -222,16 +222,9 @@ function crossCheck(check: YamlChecker, service: ServiceDef, ctx: ServiceContext
 
 function readService(check: YamlChecker, node: unknown, fallback: unknown, index: number, ctx: ServiceContext): ServiceDef | undefined {
   const where = `services[${index}]`;
-  const entries = check.pairs(node, fallback, where);
-  if (!isMap(node)) return undefined;
-  check.unknownKeys(entries, SERVICE_KEYS, where, node);
-  const get = (key: string): YamlEntry | undefined => entryOf(entries, key);
-  const problemsBefore = check.problems.length;
-
-  const nameEntry = get('name');
-  const name = nameEntry ? check.string(nameEntry.value, nameEntry.keyNode, `${where}.name`) : undefined;
-  if (!nameEntry) check.error(node, fallback, `${where} has no name`);
-  else if (name !== undefined && !isPlainName(name)) check.error(nameEntry.value, node, `${where}.name ${JSON.stringify(name)}: use letters, digits, ".", "_" and "-"`);
+  const entry = readNamedEntry(check, node, fallback, where, SERVICE_KEYS);
+  if (!entry) return undefined;
+  const { get, name, problemsBefore } = entry;
   const label = name ?? where;
 
   const idEntry = get('id');
