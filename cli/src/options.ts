@@ -19,3 +19,37 @@ export function parseDurationMs(text: string, option: string): number {
   if (!m) throw new UsageFailure(`${option} ${text}: expected a duration such as 15s, 500ms or 2m`);
   return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!);
 }
+
+/** The compile and load options `verify` and `explore` share (parseArgs format). */
+export const COMPILE_OPTIONS = {
+  set: { type: 'string' as const, multiple: true as const, default: [] as string[] },
+  caps: { type: 'string' as const },
+  clang: { type: 'string' as const },
+  include: { type: 'string' as const, short: 'I', multiple: true as const, default: [] as string[] },
+  define: { type: 'string' as const, short: 'D', multiple: true as const, default: [] as string[] },
+  cflag: { type: 'string' as const, multiple: true as const, default: [] as string[] },
+  vmlinux: { type: 'boolean' as const, default: false },
+};
+
+export interface CompileValues {
+  set: string[];
+  caps?: string | undefined;
+  clang?: string | undefined;
+  include: string[];
+  define: string[];
+  cflag: string[];
+  vmlinux: boolean;
+}
+
+/** COMPILE_OPTIONS' values as the engine's verify options (without the agent). */
+export function compileOptionsFrom(values: CompileValues): { sets: Record<string, string>; caps?: string; clang?: string; includePaths: string[]; defines: string[]; flags: string[]; vmlinux: boolean } {
+  return {
+    sets: parseSets(values.set),
+    ...(values.caps ? { caps: values.caps } : {}),
+    ...(values.clang ? { clang: values.clang } : {}),
+    includePaths: values.include,
+    defines: values.define,
+    flags: values.cflag,
+    vmlinux: values.vmlinux,
+  };
+}

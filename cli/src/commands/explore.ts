@@ -9,7 +9,7 @@ import { EngineError, verifySource } from '@ebpf-studio/server';
 import { explorerFromLog, explorerFromReport, type ExplorerData } from '@ebpf-studio/server';
 import { startLocalAgent } from '@ebpf-studio/remote-agent';
 import { EXIT, UsageFailure } from '../exit-codes';
-import { parseSets } from '../options';
+import { COMPILE_OPTIONS, compileOptionsFrom } from '../options';
 
 export const EXPLORE_HELP = `usage: ebpf-studio explore FILE.bpf.c [options]
        ebpf-studio explore --log FILE.log [FILE.bpf.c] [options]
@@ -52,13 +52,7 @@ export async function exploreCommand(argv: string[]): Promise<number> {
       log: { type: 'string' },
       port: { type: 'string' },
       'no-open': { type: 'boolean', default: false },
-      set: { type: 'string', multiple: true, default: [] },
-      caps: { type: 'string' },
-      clang: { type: 'string' },
-      include: { type: 'string', short: 'I', multiple: true, default: [] },
-      define: { type: 'string', short: 'D', multiple: true, default: [] },
-      cflag: { type: 'string', multiple: true, default: [] },
-      vmlinux: { type: 'boolean', default: false },
+      ...COMPILE_OPTIONS,
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -85,13 +79,7 @@ export async function exploreCommand(argv: string[]): Promise<number> {
       const report = await verifySource(text, file, {
         agent,
         logLevel: 2,
-        sets: parseSets(values.set),
-        ...(values.caps ? { caps: values.caps } : {}),
-        ...(values.clang ? { clang: values.clang } : {}),
-        includePaths: values.include,
-        defines: values.define,
-        flags: values.cflag,
-        vmlinux: values.vmlinux,
+        ...compileOptionsFrom(values),
       });
       data = explorerFromReport(report, text);
     } finally {

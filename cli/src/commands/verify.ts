@@ -6,7 +6,7 @@ import { formatMatrix, formatReport, jsonReport } from '../format';
 import { localTarget, type AgentTarget } from '../agent-target';
 import { nodeTarget, selectNodes, TARGET_OPTIONS } from '../target-options';
 import { EXIT, UsageFailure } from '../exit-codes';
-import { parseSets } from '../options';
+import { COMPILE_OPTIONS, compileOptionsFrom } from '../options';
 
 export const VERIFY_HELP = `usage: ebpf-studio verify FILE.bpf.c|FILE.o... [options]
 
@@ -34,13 +34,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       json: { type: 'boolean', default: false },
-      set: { type: 'string', multiple: true, default: [] },
-      caps: { type: 'string' },
-      clang: { type: 'string' },
-      include: { type: 'string', short: 'I', multiple: true, default: [] },
-      define: { type: 'string', short: 'D', multiple: true, default: [] },
-      cflag: { type: 'string', multiple: true, default: [] },
-      vmlinux: { type: 'boolean', default: false },
+      ...COMPILE_OPTIONS,
       'build-on-node': { type: 'boolean', default: false },
       'log-level': { type: 'string' },
       timeout: { type: 'string' },
@@ -59,16 +53,10 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   if (logLevel !== undefined && logLevel !== 1 && logLevel !== 2) throw new UsageFailure('--log-level takes 1 or 2');
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageFailure('--timeout takes a positive number of milliseconds');
-  const sets = parseSets(values.set);
+  const compile = compileOptionsFrom(values);
   const engineOptions = (agent: VerifyOptions['agent']): VerifyOptions => ({
     agent,
-    sets,
-    ...(values.caps ? { caps: values.caps } : {}),
-    ...(values.clang ? { clang: values.clang } : {}),
-    includePaths: values.include,
-    defines: values.define,
-    flags: values.cflag,
-    vmlinux: values.vmlinux,
+    ...compile,
     buildOnNode: values['build-on-node'],
     ...(logLevel ? { logLevel: logLevel as 1 | 2 } : {}),
     ...(timeoutMs ? { timeoutMs } : {}),
