@@ -108,7 +108,8 @@ export class WorkbenchUi {
 
   /** Close every notification toast (Escape on each would also close quick inputs). */
   async clearNotifications(): Promise<void> {
-    for (const close of await this.page.locator('.notification-toast-container .codicon-notifications-clear').all()) await close.click().catch(() => undefined);
+    // a toast may close itself while we go: a short timeout, not the default 30 s, for one that went
+    for (const close of await this.page.locator('.notification-toast-container .codicon-notifications-clear').all()) await close.click({ timeout: 2000 }).catch(() => undefined);
   }
 
   /** Show a view container of the activity bar by its title (clicking it only when it is not shown already). */

@@ -86,16 +86,23 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await ui.chooseQuickItem(TEMPLATE);
       await ui.waitForQuickInput(/an empty folder/);
       await workbench.screenshot('new-program-folder');
+      // Enter on a folder's path accepts it (the dialog's "Create Here")
       await ui.answerInput(join(s.folder, 'gateway'));
-      await ui.page.locator('.quick-input-widget').getByRole('button', { name: 'Create Here' }).click().catch(() => undefined);
       await workbench.waitForEditor(`${TEMPLATE}.bpf.c`);
       await ui.waitForExplorerItem(`${TEMPLATE}.bpf.c`);
       await ui.waitForExplorerItem(`${TEMPLATE}.h`);
+      const source = readFileSync(join(s.folder, 'gateway', `${TEMPLATE}.bpf.c`), 'utf8').split('\n');
+      const secLine = source.findIndex((l) => /^SEC\("(?!\.maps|license)/.test(l)) + 1;
+      await ui.waitForStatusBar(new RegExp(`^Ln ${secLine}, Col 1$`));
       let lenses: string[] = [];
+      let status: string[] = [];
       await poll(
-        async () => ((lenses = await workbench.codeLenses()).length > 0 && lenses.every((l) => l.startsWith('✓')) ? true : undefined),
+        async () => {
+          [lenses, status] = await Promise.all([workbench.codeLenses(), ui.statusBarTexts()]);
+          return lenses.length > 0 && lenses.every((l) => l.startsWith('✓')) ? true : undefined;
+        },
         60_000,
-        () => `the program's CodeLenses are ${JSON.stringify(lenses)}`,
+        () => `the program's CodeLenses are ${JSON.stringify(lenses)}; status bar: ${JSON.stringify(status)}`,
       );
       t.diagnostic(`CodeLenses: ${JSON.stringify(lenses)}`);
       await ui.waitForStatusBar(/local ✓/);

@@ -34,6 +34,7 @@ describe('studio requests of the language server (this machine)', () => {
         const dir = join(tempDir(), name);
         const result = (await s.connection.sendRequest(StudioMethods.scaffold, { template: name, dir })) as ScaffoldResult;
         assert.ok(result.files.includes(result.main) && result.files.includes(join(dir, 'ebpf-studio.yaml')), name);
+        assert.match(readFileSync(result.main, 'utf8').split('\n')[result.programLine ?? -1] ?? '', /^SEC\("(?!\.maps|license)/, `${name}: programLine names its first program's SEC`);
         const uri = s.open(result.main);
         const verdict = (await s.connection.sendRequest(StudioMethods.verifyNow, { uri })) as VerifyNowResult;
         assert.deepEqual(verdict, { ok: true }, name);

@@ -1,8 +1,8 @@
 import { StudioMethods, type ScaffoldParams, type ScaffoldResult, type TemplateSummary } from '@ebpf-studio/studio-protocol';
-import { commands, ProgressLocation, Uri, window, workspace } from 'vscode';
+import { commands, Position, ProgressLocation, Range, TextEditorRevealType, Uri, window, workspace } from 'vscode';
 import type { Studio } from '../studio';
 
-/** Template quick pick → folder → scaffold → open the program and reveal it in the explorer. */
+/** Template quick pick → folder → scaffold → open the program at its first SEC (where its CodeLens is) and reveal it in the explorer. */
 export async function newSchedulingProgram(studio: Studio): Promise<void> {
   const templates = await studio.withRetry('Listing the templates', () => studio.request<TemplateSummary[]>(StudioMethods.templates, {}));
   if (!templates) return;
@@ -29,6 +29,8 @@ export async function newSchedulingProgram(studio: Studio): Promise<void> {
   );
   if (!result) return;
   const main = Uri.file(result.main);
-  await window.showTextDocument(await workspace.openTextDocument(main), { preview: false });
+  const at = new Position(result.programLine ?? 0, 0);
+  await window.showTextDocument(await workspace.openTextDocument(main), { preview: false, selection: new Range(at, at) });
+  window.activeTextEditor?.revealRange(new Range(at, at), TextEditorRevealType.InCenter);
   await commands.executeCommand('revealInExplorer', main);
 }

@@ -19,6 +19,8 @@ export interface ScaffoldResult {
   files: string[];
   /** The program file to open. */
   main: string;
+  /** 0-based line of its first program's SEC("…"), where the editor should put the cursor. */
+  programLine?: number;
 }
 
 /** verifyNow: re-verify an open document at once (no debounce, no cache); resolves once its diagnostics are published. */
