@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { StudioMethods, type ExplorerDataParams } from '@ebpf-studio/studio-protocol';
-import { ProgressLocation, Uri, ViewColumn, window, type ExtensionContext, type TextDocument, type WebviewPanel } from 'vscode';
+import { ProgressLocation, Range, Selection, TextEditorRevealType, TextEditorSelectionChangeKind, Uri, ViewColumn, window, type ExtensionContext, type TextDocument, type WebviewPanel } from 'vscode';
 import { reason, type Studio } from './studio';
 import { csp, nonce } from './webview';
 
@@ -19,9 +19,21 @@ function webviewHtml(panel: WebviewPanel, dist: Uri): string {
     .replace(/<script\b/gi, `<script nonce="${n}"`);
 }
 
+/** Shows 1-based `line` of `document` in its editor (the one already showing it, else the first column), keeping focus on the explorer. */
+async function revealSource(document: TextDocument, line: number): Promise<void> {
+  if (!Number.isInteger(line) || line < 1 || line > document.lineCount) return;
+  const shown = window.visibleTextEditors.find((e) => e.document === document);
+  const editor = await window.showTextDocument(document, { viewColumn: shown?.viewColumn ?? ViewColumn.One, preserveFocus: true, preview: false });
+  const at = new Selection(line - 1, 0, line - 1, 0);
+  editor.selection = at;
+  editor.revealRange(new Range(at.start, at.end), TextEditorRevealType.InCenterIfOutsideViewport);
+}
+
 /**
  * Open Verifier Explorer: the Verifier Explorer page (web/dist) in a webview, given the file's
- * level-2 verification (`ebpfStudio/explorerData`) once the page says it is ready.
+ * level-2 verification (`ebpfStudio/explorerData`) once the page says it is ready. Selecting an
+ * instruction (or a source line) in the page moves the file's editor to that line; moving the editor's
+ * cursor by hand selects the line's first instruction in the page.
  */
 export async function openExplorer(context: ExtensionContext, studio: Studio, document: TextDocument): Promise<void> {
   const dist = Uri.joinPath(context.extensionUri, 'web', 'dist');
@@ -36,7 +48,11 @@ export async function openExplorer(context: ExtensionContext, studio: Studio, do
     window.withProgress({ location: ProgressLocation.Window, title: `eBPF: verifying ${name} with full logs` }, () => studio.request<unknown>(StudioMethods.explorerData, params)),
   );
   data.catch(() => undefined); // reported when the page asks for it
-  panel.webview.onDidReceiveMessage(async (message: { type?: string } | undefined) => {
+  panel.webview.onDidReceiveMessage(async (message: { type?: string; line?: unknown } | undefined) => {
+    if (message?.type === 'reveal-source' && typeof message.line === 'number') {
+      await revealSource(document, message.line).catch((err: unknown) => window.showErrorMessage(`Verifier Explorer: cannot show line ${String(message.line)} of ${name}: ${reason(err)}`));
+      return;
+    }
     if (message?.type !== 'explorer-ready') return;
     try {
       await panel.webview.postMessage({ type: 'explorer-data', data: await data });
@@ -44,5 +60,11 @@ export async function openExplorer(context: ExtensionContext, studio: Studio, do
       void window.showErrorMessage(`Verifier Explorer: ${reason(err)}`);
     }
   });
+  const cursor = window.onDidChangeTextEditorSelection((e) => {
+    const byHand = e.kind === TextEditorSelectionChangeKind.Mouse || e.kind === TextEditorSelectionChangeKind.Keyboard;
+    if (!byHand || e.textEditor.document !== document || e.selections.length !== 1) return;
+    void panel.webview.postMessage({ type: 'select-line', line: e.selections[0]!.active.line + 1 });
+  });
+  panel.onDidDispose(() => cursor.dispose());
   panel.webview.html = webviewHtml(panel, dist);
 }

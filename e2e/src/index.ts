@@ -6,3 +6,5 @@ export { builtVsix, REPO_ROOT } from './vsix';
 export { WorkbenchUi } from './ui';
 export type { QuickItem } from './ui';
 export { poll } from './poll';
+export { explorerSummary, startExploreCli } from './explorer-page';
+export type { ExplorerSummary, ExploreServer, PageRoot } from './explorer-page';

@@ -82,6 +82,23 @@ export class WorkbenchUi {
     await this.page.keyboard.press('Enter');
   }
 
+  /**
+   * Answer VS Code's simple file dialog: type the path, then press its accept button (`button`, the
+   * dialog's openLabel) until the dialog closes: on a folder's path the first press may only open the
+   * folder in the dialog (as Enter may), and a person presses again.
+   */
+  async answerFileDialog(path: string, button: string, presses = 3): Promise<void> {
+    const input = this.quickInput.locator('input.input').first();
+    await input.waitFor({ state: 'visible' });
+    await input.fill(path);
+    for (let i = 0; i < presses; i++) {
+      await this.quickInput.getByRole('button', { name: button }).click({ timeout: 5000 });
+      const closed = await this.quickInput.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false);
+      if (closed) return;
+    }
+    throw new Error(`the file dialog is still open after ${presses} presses of "${button}" with ${path}: ${await input.inputValue()}`);
+  }
+
   /** Wait until the input box's validation message matches (it is computed as the user types); resolves with it. */
   async waitForInputMessage(text: RegExp, timeoutMs = 10_000): Promise<string> {
     let seen = '';

@@ -92,6 +92,17 @@ export class Workbench {
     await this.waitForEditor(fileName);
   }
 
+  /**
+   * The 1-based line of the cursor in the editor showing `fileName` in some group, focused or not (the
+   * status bar's "Ln" is only there for the focused editor): the line number the editor marks active.
+   */
+  async cursorLine(fileName: string): Promise<number | undefined> {
+    const group = this.page.locator('.editor-group-container').filter({ has: this.tab(fileName, true) });
+    const active = group.locator('.monaco-editor .line-numbers.active-line-number').filter({ visible: true }).first();
+    const text = await active.innerText({ timeout: 1000 }).catch(() => '');
+    return /^\d+$/.test(text.trim()) ? Number(text.trim()) : undefined;
+  }
+
   /** Switch to an open editor by clicking its tab. */
   async selectTab(fileName: string): Promise<void> {
     await this.tab(fileName).first().click();

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createTestNodes, requireKernel, type TestNode } from '@ebpf-studio/test-support';
-import { builtVsix, logLineTime, poll, REPO_ROOT, startSession, type Session } from '../src';
+import { ARTIFACTS_DIR, builtVsix, explorerSummary, logLineTime, poll, REPO_ROOT, startExploreCli, startSession, type Session } from '../src';
 
 const REJECTED = 'failover-unchecked.bpf.c';
 const REJECTED_LINE = 26;
@@ -37,7 +37,7 @@ async function icmpCount(session: Session): Promise<number | undefined> {
   return row ? Number(row[1]) : undefined;
 }
 
-test('the studio in VS Code: scaffold, verify on a node, attach, live maps, detach, Verifier Explorer', { timeout: 20 * 60_000 }, async (t) => {
+test('the studio in VS Code: scaffold, verify on a node, attach, live maps, detach, Verifier Explorer and `ebpf-studio explore`', { timeout: 20 * 60_000 }, async (t) => {
   if (!requireKernel(t)) return;
   const vsix = await builtVsix();
   const nodes = await createTestNodes({ clusters: { east: ['east-1'] } });
@@ -86,8 +86,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await ui.chooseQuickItem(TEMPLATE);
       await ui.waitForQuickInput(/an empty folder/);
       await workbench.screenshot('new-program-folder');
-      // Enter on a folder's path accepts it (the dialog's "Create Here")
-      await ui.answerInput(join(s.folder, 'gateway'));
+      await ui.answerFileDialog(join(s.folder, 'gateway'), 'Create Here');
       await workbench.waitForEditor(`${TEMPLATE}.bpf.c`);
       await ui.waitForExplorerItem(`${TEMPLATE}.bpf.c`);
       await ui.waitForExplorerItem(`${TEMPLATE}.h`);
@@ -221,7 +220,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       assert.ok(await until(() => xdpOnData(node).length === 0, 10_000), 'no XDP program left on the node');
     });
 
-    await t.test('Open Verifier Explorer shows the verified instructions', async (st) => {
+    await t.test('Open Verifier Explorer shows the verified instructions; an instruction jumps to its source line in the editor, and back', async (st) => {
       if (!existsSync(join(REPO_ROOT, 'web', 'dist', 'explorer.js'))) {
         st.skip('web/dist is not built: the VSIX carries no Verifier Explorer yet');
         return;
@@ -230,7 +229,68 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await workbench.runCommand('eBPF: Open Verifier Explorer');
       const text = await ui.waitForWebviewText(/Verified instructions[\s\S]*(r\d+ = |call )/i, 60_000);
       t.diagnostic(`explorer shows: ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
+      const explorer = ui.activeWebview();
+      const onLoad = await explorerSummary(explorer);
+      assert.match(onLoad.status, new RegExp(`line ${REJECTED_LINE}$`), 'the rejected instruction is selected on load');
       await workbench.screenshot('verifier-explorer');
+
+      // a click on another instruction's index: the file's editor (beside, not focused) moves its cursor to that instruction's line
+      const before = await workbench.cursorLine(REJECTED);
+      let clicked: number | undefined;
+      for (const index of await explorer.locator('#stream .line-numbers').all()) {
+        if ((await index.innerText()).trim() === '') continue; // a source annotation's row
+        await index.click({ timeout: 5000 });
+        const line = Number(/line (\d+)$/.exec(await explorer.locator('#status').innerText())?.[1]);
+        if (line !== REJECTED_LINE && line !== before) {
+          clicked = line;
+          break;
+        }
+      }
+      assert.ok(clicked !== undefined, `the stream shows an instruction on a line other than ${REJECTED_LINE} and ${String(before)}`);
+      const target = clicked;
+      await poll(async () => ((await workbench.cursorLine(REJECTED)) === target ? true : undefined), 10_000, () => `the editor's cursor did not move to line ${target}`);
+      assert.equal((await explorerSummary(explorer)).sourceLine, String(clicked), "the page's source highlights the same line");
+      t.diagnostic(`instruction click → editor at line ${clicked} (was ${String(before)})`);
+      await workbench.screenshot('explorer-jump-to-source');
+
+      // back: the arrow keys in the editor walk to the rejected line; the page selects its instruction
+      await ui.page.keyboard.press('Control+1');
+      const steps = REJECTED_LINE - clicked;
+      for (let i = 0; i < Math.abs(steps); i++) await ui.page.keyboard.press(steps > 0 ? 'ArrowDown' : 'ArrowUp');
+      await ui.waitForStatusBar(new RegExp(`^Ln ${REJECTED_LINE}, Col 1$`), 10_000);
+      const back = await poll(
+        async () => {
+          const now = await explorerSummary(explorer);
+          return now.status === onLoad.status && now.sourceLine === String(REJECTED_LINE) ? now : undefined;
+        },
+        10_000,
+        () => `the page did not select line ${REJECTED_LINE}'s instruction (${onLoad.status}) after the editor's cursor moved there`,
+      );
+      t.diagnostic(`editor line ${REJECTED_LINE} → page selects ${back.status}`);
+    });
+
+    await t.test('`ebpf-studio explore` of the same file in the same browser shows the same page', async () => {
+      const inVsCode = await explorerSummary(ui.activeWebview());
+      const cli = await startExploreCli(join(s.folder, REJECTED));
+      const page = await ui.page.context().newPage();
+      try {
+        await page.goto(cli.url);
+        await page.locator('#stream .view-line').first().waitFor({ timeout: 30_000 });
+        const inBrowser = await poll(
+          async () => {
+            const now = await explorerSummary(page);
+            return now.status === '' ? undefined : now;
+          },
+          30_000,
+          () => 'the page served by ebpf-studio explore selected no instruction',
+        );
+        t.diagnostic(`ebpf-studio explore at ${cli.url}: ${JSON.stringify(inBrowser)}`);
+        await page.screenshot({ path: join(ARTIFACTS_DIR, 'studio-explore-cli.png') });
+        assert.deepEqual(inBrowser, inVsCode, 'the same programs, verdict, file and kernel, instruction count, selected instruction and source line');
+      } finally {
+        await page.close();
+        assert.equal(await cli.stop(), 0, 'ebpf-studio explore stops cleanly on Ctrl-C');
+      }
     });
   } finally {
     await session?.dispose();

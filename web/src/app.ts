@@ -1,5 +1,5 @@
 /** The Verifier Explorer page: a program picker, the source, the instruction stream and the state panel, kept in step. */
-import type { ExplorerData, ExplorerInstruction, ExplorerProgram, SourceAnnotation } from './data';
+import { revealInHost, type ExplorerData, type ExplorerInstruction, type ExplorerProgram, type SourceAnnotation } from './data';
 import { SourceView } from './source-view';
 import { renderState } from './state-panel';
 import { layoutStream, positionsByLine } from './stream-layout';
@@ -45,8 +45,8 @@ export class Explorer {
     // Only the instruction stream for a log without source, or on the page's #/log route.
     const logMode = data.source === undefined || location.hash === '#/log';
     document.body.classList.toggle('log-mode', logMode);
-    this.source = logMode || data.source === undefined ? undefined : new SourceView(byId('source'), data.file, data.source, (line) => this.selectLine(line));
-    this.stream = new StreamView(byId('stream'), (position) => this.select(position, true));
+    this.source = logMode || data.source === undefined ? undefined : new SourceView(byId('source'), data.file, data.source, (line) => this.selectLine(line, true));
+    this.stream = new StreamView(byId('stream'), (position) => this.select(position, true, true));
     byId('file').textContent = data.kernel ? `${data.file} · kernel ${data.kernel}` : data.file;
     this.picker.replaceChildren(
       ...data.programs.map((p, i) => {
@@ -96,8 +96,16 @@ export class Explorer {
     }
   }
 
-  /** Selects the instruction at `position` of the stream; `revealSource` scrolls the source to its line. */
-  private select(position: number, revealSource: boolean): void {
+  /** The host's editor moved to `line` of the source: select its first instruction (or say it has none). */
+  showLine(line: number): void {
+    this.selectLine(line, false);
+  }
+
+  /**
+   * Selects the instruction at `position` of the stream; `revealSource` scrolls the source to its line,
+   * `inHost` also asks the extension (in a webview) to show that line in its editor.
+   */
+  private select(position: number, revealSource: boolean, inHost = false): void {
     const instructions = this.program?.instructions ?? [];
     const insn = instructions[position];
     if (!insn) return;
@@ -112,10 +120,15 @@ export class Explorer {
       count: instructions.length,
     });
     byId('status').textContent = insn.line === undefined ? `insn ${insn.idx}` : `insn ${insn.idx} · line ${insn.line}`;
+    if (inHost && insn.line !== undefined) revealInHost(insn.line);
   }
 
-  /** A click on a source line selects its first instruction, or the next one when one of its instructions is selected. */
-  private selectLine(line: number): void {
+  /**
+   * A click on a source line (`fromPage`) selects its first instruction, or the next one when one of its
+   * instructions is selected, and shows the line in the extension's editor too; the extension's cursor
+   * moving to a line selects its first instruction (within the line it keeps the selection) and scrolls the page's source there.
+   */
+  private selectLine(line: number, fromPage: boolean): void {
     const positions = this.byLine.get(line);
     if (!positions) {
       byId('status').textContent = `line ${line}: no verified instruction`;
@@ -123,7 +136,8 @@ export class Explorer {
     }
     const current = this.selected;
     const onThisLine = current !== undefined && this.program?.instructions[current]?.line === line;
+    if (onThisLine && !fromPage) return;
     const next = onThisLine ? (positions.find((p) => p > current) ?? positions[0]!) : positions[0]!;
-    this.select(next, false);
+    this.select(next, !fromPage, fromPage);
   }
 }

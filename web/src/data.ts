@@ -23,14 +23,33 @@ function isExplorerData(value: unknown): value is ExplorerData {
   return typeof data === 'object' && data !== null && typeof data.file === 'string' && Array.isArray(data.programs);
 }
 
-/** Calls `onData` with each data set that arrives (a webview may post a new one after a re-verify). */
-export function receiveData(onData: (data: ExplorerData) => void, onError: (message: string) => void): void {
+/** Inside a VS Code webview: the channel to the extension (acquireVsCodeApi may be called once per page). */
+const host: VsCodeApi | undefined = typeof globalThis.acquireVsCodeApi === 'function' ? globalThis.acquireVsCodeApi() : undefined;
+
+/**
+ * Inside a VS Code webview, asks the extension to show `line` (1-based) of the explored source in its
+ * editor (`{ type: 'reveal-source', line }`); a no-op in a browser.
+ */
+export function revealInHost(line: number): void {
+  host?.postMessage({ type: 'reveal-source', line });
+}
+
+export interface DataHandlers {
+  /** Each data set that arrives (a webview may post a new one after a re-verify). */
+  onData(data: ExplorerData): void;
+  onError(message: string): void;
+  /** The extension's editor moved to a source line (`{ type: 'select-line', line }`, 1-based). */
+  onSelectLine(line: number): void;
+}
+
+export function receiveData(handlers: DataHandlers): void {
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
-    const message = event.data as { type?: unknown; data?: unknown } | null;
-    if (message?.type === 'explorer-data' && isExplorerData(message.data)) onData(message.data);
+    const message = event.data as { type?: unknown; data?: unknown; line?: unknown } | null;
+    if (message?.type === 'explorer-data' && isExplorerData(message.data)) handlers.onData(message.data);
+    else if (message?.type === 'select-line' && typeof message.line === 'number' && Number.isInteger(message.line)) handlers.onSelectLine(message.line);
   });
-  if (typeof globalThis.acquireVsCodeApi === 'function') {
-    globalThis.acquireVsCodeApi().postMessage({ type: 'explorer-ready' });
+  if (host) {
+    host.postMessage({ type: 'explorer-ready' });
     return;
   }
   fetch('api/explorer')
@@ -38,7 +57,7 @@ export function receiveData(onData: (data: ExplorerData) => void, onError: (mess
       if (!response.ok) throw new Error(`GET api/explorer: ${response.status} ${await response.text()}`);
       const data: unknown = await response.json();
       if (!isExplorerData(data)) throw new Error('GET api/explorer: not explorer data');
-      onData(data);
+      handlers.onData(data);
     })
-    .catch((err: unknown) => onError(err instanceof Error ? err.message : String(err)));
+    .catch((err: unknown) => handlers.onError(err instanceof Error ? err.message : String(err)));
 }

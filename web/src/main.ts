@@ -13,7 +13,11 @@ function showError(message: string): void {
   banner.textContent = `Could not load the explorer's data: ${message}`;
 }
 
-receiveData((data) => {
-  explorer?.dispose();
-  explorer = new Explorer(data);
-}, showError);
+receiveData({
+  onData: (data) => {
+    explorer?.dispose();
+    explorer = new Explorer(data);
+  },
+  onError: showError,
+  onSelectLine: (line) => explorer?.showLine(line),
+});
