@@ -9,7 +9,7 @@ const line = (text: string): string => `${text.replace(/\r?\n/g, '\r\n')}\r\n`;
 
 /**
  * One live trace (trace_pipe lines or a ring buffer's decoded records) shown in a pseudo-terminal:
- * `p` pauses (events that arrive meanwhile are counted, not shown), `f` asks for a filter, `q` or
+ * `p` pauses (events that arrive meanwhile are counted on the pause line, not shown), `f` asks for a filter, `q` or
  * Ctrl+C stops. Closing the terminal stops the trace on the node.
  */
 class TracePty implements Pseudoterminal {
@@ -53,6 +53,7 @@ class TracePty implements Pseudoterminal {
     const shown = events.lines.filter((l) => this.filter === '' || l.includes(this.filter));
     if (this.paused) {
       this.missed += shown.length;
+      if (shown.length > 0) this.write.fire(`\r\x1b[2K${this.pausedLine()}`);
       return;
     }
     for (const l of shown) this.write.fire(line(l));
@@ -66,11 +67,16 @@ class TracePty implements Pseudoterminal {
     else if (data === 'q' || data === '\x03') this.closed.fire();
   }
 
+  /** The pause line, kept as the terminal's last line and redrawn as events arrive. */
+  private pausedLine(): string {
+    return `\x1b[7m paused \x1b[0m (p resumes) · ${this.missed} events not shown`;
+  }
+
   private togglePause(): void {
     this.paused = !this.paused;
-    if (this.paused) this.write.fire(line('\x1b[7m paused \x1b[0m (p resumes)'));
+    if (this.paused) this.write.fire(this.pausedLine());
     else {
-      this.write.fire(line(`\x1b[7m resumed \x1b[0m ${this.missed} events not shown while paused`));
+      this.write.fire(`\r\n${line(`\x1b[7m resumed \x1b[0m ${this.missed} events not shown while paused`)}`);
       this.missed = 0;
     }
   }

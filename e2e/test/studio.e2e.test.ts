@@ -11,6 +11,8 @@ const COUNTER = 'xdp-count.bpf.c';
 /** One ring-buffer record (struct packet_event) per IPv4 packet. */
 const EVENTS = 'xdp-events.bpf.c';
 const TEMPLATE = 'xdp-maglev-gateway';
+/** The trace filter that keeps the decoded records of UDP packets (IPPROTO_UDP 17) only. */
+const UDP_RECORD = '"protocol":17,';
 const ACTIVATION = /ExtensionService#_doActivateExtension ebpf-studio\.ebpf-traffic-studio\b/;
 const NODES_VIEW = 'eBPF Nodes';
 const UNREACHABLE = 'gone';
@@ -181,7 +183,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await workbench.screenshot('detached');
     });
 
-    await t.test('Start Trace on a ring-buffer program → decoded events in a terminal; closing it stops the trace', async () => {
+    await t.test('Start Trace on a ring-buffer program → decoded events in a terminal, filter (f) and pause (p); closing it stops the trace', async () => {
       await ui.clearNotifications();
       await workbench.quickOpen(EVENTS);
       await ui.startCommand('eBPF: Attach…');
@@ -200,13 +202,37 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await ui.chooseQuickItem('events', /events.*ring buffer.*report_packets/);
       await ui.waitForTerminalText(/Tracing ring buffer events \(records decoded as struct packet_event\)/, 30_000);
       await s.waitForLog(/Trace trace-\d+ started: ring buffer events/, 30_000);
-      void nodes.clusterNetns['east']!.exec('ping', ['-c', '3', '-i', '0.2', '-W', '1', node.dataAddress]);
+      const east = nodes.clusterNetns['east']!;
+      east.exec('ping', ['-c', '3', '-i', '0.2', '-W', '1', node.dataAddress]);
       // ICMP (protocol 1) records, decoded field by field from the object's BTF
       const text = await ui.waitForTerminalText(/"protocol":\s*1\b[\s\S]*"protocol":\s*1\b[\s\S]*"protocol":\s*1\b/, 30_000);
       const events = text.split('\n').filter((l) => /"saddr"/.test(l));
       t.diagnostic(`trace terminal: ${events.length} events, e.g. ${events[0]?.trim()}`);
       assert.ok(events.length >= 3 && (text.match(/"daddr"/g) ?? []).length >= 3, 'records decoded with their fields, not hex');
       await workbench.screenshot('trace');
+
+      // f: only records containing the filter's text are shown; ICMP sent before the UDP is filtered out
+      const terminal = ui.page.locator('.terminal-wrapper.active .xterm').first();
+      await terminal.click();
+      await ui.page.keyboard.press('f');
+      await ui.waitForQuickInput(/Trace filter/);
+      await ui.answerInput(UDP_RECORD);
+      await ui.waitForTerminalText(/filter\s+"protocol":17,/, 10_000);
+      east.exec('ping', ['-c', '3', '-i', '0.2', '-W', '1', node.dataAddress]);
+      sendUdp(east, node.dataAddress, 3);
+      const filtered = await ui.waitForTerminalText(/filter\s+"protocol":17,(?:[\s\S]*"protocol":17,){3}/, 30_000);
+      assert.doesNotMatch(filtered.slice(filtered.lastIndexOf('filter')), /"protocol":1,/, 'no ICMP record is shown once the filter is on');
+
+      // p: paused, records are counted on the pause line but not shown; p again says how many were not shown
+      await terminal.click();
+      await ui.page.keyboard.press('p');
+      const records = (text: string): number => (text.match(/"protocol":/g) ?? []).length;
+      const beforePause = records(await ui.waitForTerminalText(/paused\s+\(p resumes\) · 0 events not shown/, 10_000));
+      sendUdp(east, node.dataAddress, 3);
+      const paused = await ui.waitForTerminalText(/paused\s+\(p resumes\) · 3 events not shown/, 30_000);
+      assert.equal(records(paused), beforePause, 'no record is shown while paused');
+      await ui.page.keyboard.press('p');
+      await ui.waitForTerminalText(/resumed\s+3 events not shown while paused/, 10_000);
 
       await workbench.runCommand('Terminal: Kill the Active Terminal Instance');
       const stopped = await s.waitForLog(/Trace trace-\d+ stopped: ring buffer events/, 30_000);
@@ -253,11 +279,14 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       t.diagnostic(`instruction click → editor at line ${clicked} (was ${String(before)})`);
       await workbench.screenshot('explorer-jump-to-source');
 
-      // back: the arrow keys in the editor walk to the rejected line; the page selects its instruction
+      // back: the arrow keys in the editor walk to the rejected line, one line at a time as a person watches the cursor; the page selects its instruction
       await ui.page.keyboard.press('Control+1');
-      const steps = REJECTED_LINE - clicked;
-      for (let i = 0; i < Math.abs(steps); i++) await ui.page.keyboard.press(steps > 0 ? 'ArrowDown' : 'ArrowUp');
-      await ui.waitForStatusBar(new RegExp(`^Ln ${REJECTED_LINE}, Col 1$`), 10_000);
+      await ui.waitForStatusBar(new RegExp(`^Ln ${clicked}, Col 1$`), 10_000);
+      for (let line = clicked; line !== REJECTED_LINE; ) {
+        line += line < REJECTED_LINE ? 1 : -1;
+        await ui.page.keyboard.press(line > clicked ? 'ArrowDown' : 'ArrowUp');
+        await ui.waitForStatusBar(new RegExp(`^Ln ${line}, Col 1$`), 5000);
+      }
       const back = await poll(
         async () => {
           const now = await explorerSummary(explorer);
@@ -297,6 +326,12 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
     nodes.remove();
   }
 });
+
+/** `count` UDP datagrams to `address` (port 9, discard) sent from inside `netns`. */
+function sendUdp(netns: { exec(cmd: string, args?: readonly string[]): string }, address: string, count: number): void {
+  const script = `const s = require('node:dgram').createSocket('udp4'); let n = ${count}; const next = () => n-- > 0 ? s.send('x', 9, ${JSON.stringify(address)}, next) : s.close(); next();`;
+  netns.exec(process.execPath, ['-e', script]);
+}
 
 async function pollCount(session: Session, enough: (n: number) => boolean, timeoutMs = 15_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
