@@ -6,3 +6,6 @@ export { builtVsix, REPO_ROOT } from './vsix';
 export { WorkbenchUi } from './ui';
 export type { QuickItem } from './ui';
 export { poll } from './poll';
+export { NOBODY } from './run-as';
+export type { RunAs } from './run-as';
+export type { ProcessEntry } from './processes';
