@@ -210,7 +210,12 @@ export class WorkbenchUi {
 
   /** Move the mouse onto the status bar entry whose text matches and return the text of the tooltip that appears. */
   async statusBarTooltip(text: RegExp, timeoutMs = 10_000): Promise<string> {
-    await this.page.locator('.statusbar-item').filter({ hasText: text }).first().hover({ timeout: timeoutMs });
+    // matched on the entry's text as statusBarTexts reads it (an icon adds to the element's raw text)
+    const items = this.page.locator('.statusbar-item');
+    const texts = await items.evaluateAll((elements) => elements.map((e) => (e as HTMLElement).innerText.trim()));
+    const index = texts.findIndex((t) => text.test(t));
+    if (index < 0) throw new Error(`no status bar entry matching ${text}; entries: ${JSON.stringify(texts.filter((t) => t !== ''))}`);
+    await items.nth(index).hover({ timeout: timeoutMs });
     const tooltip = this.page.locator('.workbench-hover, .monaco-hover:not(.hidden)').filter({ visible: true }).first();
     await tooltip.waitFor({ state: 'visible', timeout: timeoutMs });
     return (await tooltip.innerText()).replace(/\s+/g, ' ').trim();

@@ -80,10 +80,11 @@ test('no usable local kernel (VS Code run as nobody): the inventory\'s first nod
       t.diagnostic(`note: ${note.text}`);
       assert.match(note.text, /this machine's kernel cannot verify — sudo refused/, 'says why this machine cannot');
       assert.match(note.text, /ebpfStudio\.verifyTarget/, 'says how to change it');
-      const hover = await workbench.hoverSquiggle(REJECTED_LINE);
-      assert.match(hover, /without a NULL check/);
+      // the lens above the program moves the lines below it: hover once it is there
       const lens = await workbench.waitForCodeLens(/rejected/, 10_000);
       t.diagnostic(`CodeLens: ${lens}`);
+      const hover = await workbench.hoverSquiggle(REJECTED_LINE);
+      assert.match(hover, /without a NULL check/);
     });
 
     await t.test(`the status bar says the file verifies on ${FIRST} because this machine cannot`, async () => {
