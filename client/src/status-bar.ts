@@ -71,7 +71,7 @@ export class VerdictStatus implements Disposable {
     const errors = diagnostics.filter((d) => d.severity === DiagnosticSeverity.Error).length;
     const verdict = !this.verified.has(document.uri.toString()) ? '$(sync~spin)' : errors === 0 ? '✓' : `✗ ${errors}`;
     this.item.text = fallback ? `$(server-process) eBPF: ${target} ${verdict}` : `$(server-process) ${target} ${verdict}`;
-    this.item.tooltip = `eBPF: verified by ${fallback ? fallback.node : target}'s kernel — ${!this.verified.has(document.uri.toString()) ? 'verifying…' : errors === 0 ? 'accepted' : `${errors} errors`}. Click to verify now.${fallback ? `\n\n${fallback.message}` : ''}`;
+    this.item.tooltip = `eBPF: verified by ${fallback ? fallback.node : target}'s kernel — ${!this.verified.has(document.uri.toString()) ? 'verifying…' : errors === 0 ? 'accepted' : errors === 1 ? '1 error' : `${errors} errors`}. Click to verify now.${fallback ? `\n\n${fallback.message}` : ''}`;
     this.item.show();
   }
 

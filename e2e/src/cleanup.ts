@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { onProcessExit } from '@ebpf-studio/test-support';
+import { killProcessesWithEnv } from './processes';
 
 /**
- * What a session leaves behind until it is disposed: process groups (code-server, chromium) and
- * temporary directories. If the test process ends without disposing (a failure, a signal), the
- * exit handlers kill the groups and remove the directories.
+ * What a session leaves behind until it is disposed: process groups (code-server, chromium), the
+ * processes of a code-server run as another user (found by their environment) and temporary
+ * directories. If the test process ends without disposing (a failure, a signal), the exit handlers
+ * kill the processes and remove the directories.
  */
 const forgetters = new Map<number | string, () => void>();
 
@@ -45,6 +47,17 @@ export async function stopGroup(pgid: number, graceMs = 3000): Promise<void> {
   while (groupAlive(pgid) && Date.now() < deadline) await sleep(50);
   signalGroup(pgid, 'SIGKILL');
   forget(pgid);
+}
+
+/** Track the processes whose environment holds `variable` (also those that left their group) until stopProcesses. */
+export function trackProcesses(variable: string): void {
+  forgetters.set(variable, onProcessExit(() => killProcessesWithEnv(variable)));
+}
+
+/** SIGKILL every process whose environment holds `variable`, and forget them. */
+export function stopProcesses(variable: string): void {
+  killProcessesWithEnv(variable);
+  forget(variable);
 }
 
 /** A new temporary directory, removed by removeTempDir or when the process ends. */

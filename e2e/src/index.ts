@@ -8,3 +8,6 @@ export type { QuickItem } from './ui';
 export { poll } from './poll';
 export { explorerSummary, startExploreCli } from './explorer-page';
 export type { ExplorerSummary, ExploreServer, PageRoot } from './explorer-page';
+export { NOBODY } from './run-as';
+export type { RunAs } from './run-as';
+export type { ProcessEntry } from './processes';

@@ -1,10 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { openBrowser, type HeadlessBrowser } from './browser';
 import { makeTempDir, removeTempDir } from './cleanup';
-import { codeServerDirs, codeServerLogs, installExtension, startCodeServer, writeUserSettings, type CodeServer, type CodeServerDirs } from './code-server';
+import { codeServerDirs, codeServerLogs, installExtension, instanceMark, startCodeServer, writeUserSettings, type CodeServer, type CodeServerDirs } from './code-server';
 import { ensureToolchain } from './install';
 import { poll } from './poll';
+import { processesWithEnv, type ProcessEntry } from './processes';
+import { handOver, makeTraversable, type RunAs } from './run-as';
 import { REPO_ROOT } from './vsix';
 import { WorkbenchUi } from './ui';
 import { Workbench } from './workbench';
@@ -21,6 +23,12 @@ export interface SessionOptions {
   files: Record<string, string>;
   /** User settings on top of the harness's quiet defaults. */
   settings?: Record<string, unknown>;
+  /**
+   * Run code-server — and so its extension host and the language server — as this unprivileged user,
+   * without capabilities: the workspace and code-server's directories become its (Chromium stays
+   * the test's). Without it code-server runs as the test process does.
+   */
+  runAs?: RunAs;
   log?: (line: string) => void;
 }
 
@@ -41,6 +49,8 @@ export interface Session {
   timings: SessionTimings;
   /** When the browser started loading the workbench (epoch ms). */
   loadedAt: number;
+  /** The processes of this code-server instance now (it, its extension host, what they started), found by their environment. */
+  processes(): ProcessEntry[];
   /** Resolves with the first line of code-server's logs (extension host and output channels included) that matches. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Screenshot the last state, stop the browser and code-server (whole process groups), save the logs to ARTIFACTS_DIR, remove the temporary files. */
@@ -69,6 +79,21 @@ async function timed<T>(step: () => Promise<T>): Promise<[T, number]> {
 }
 
 /**
+ * Give `user` the workspace and code-server's directories, and a copy of the VSIX (it may not be able to
+ * read the one where it was built); returns that copy.
+ */
+function handOverSession(root: string, folder: string, dirs: CodeServerDirs, user: RunAs, vsix: string | undefined): string | undefined {
+  makeTraversable(root);
+  let copy: string | undefined;
+  if (vsix !== undefined) {
+    copy = join(dirs.tmp, basename(vsix));
+    copyFileSync(vsix, copy);
+  }
+  for (const dir of [folder, dirs.extensions, dirs.userData, dirs.xdg, dirs.tmp, dirs.home]) handOver(dir, user);
+  return copy;
+}
+
+/**
  * A fresh code-server with only the given VSIX installed, on a temporary workspace folder, shown in
  * headless Chromium. Everything it starts is stopped by dispose(), or by the exit handlers if the
  * test process ends first.
@@ -84,6 +109,8 @@ export async function startSession(options: SessionOptions): Promise<Session> {
   }
   const dirs = codeServerDirs(root);
   writeUserSettings(dirs, options.settings ?? {});
+  const { runAs } = options;
+  const vsix = runAs ? handOverSession(root, folder, dirs, runAs, options.vsix) : options.vsix;
   let codeServer: CodeServer | undefined;
   let browser: HeadlessBrowser | undefined;
   let workbench: Workbench | undefined;
@@ -101,9 +128,8 @@ export async function startSession(options: SessionOptions): Promise<Session> {
   };
 
   try {
-    const { vsix } = options;
-    const [, installExtensionMs] = await timed(async () => (vsix === undefined ? undefined : installExtension(toolchain, dirs, vsix)));
-    const [server, codeServerStartMs] = await timed(() => startCodeServer(toolchain, dirs));
+    const [, installExtensionMs] = await timed(async () => (vsix === undefined ? undefined : installExtension(toolchain, dirs, vsix, runAs)));
+    const [server, codeServerStartMs] = await timed(() => startCodeServer(toolchain, dirs, runAs));
     codeServer = server;
     browser = await openBrowser(toolchain.chromium, join(root, 'chromium'));
     const opened = new Workbench(browser.page, ARTIFACTS_DIR, options.name);
@@ -116,6 +142,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
       folder,
       loadedAt,
       timings: { toolchainMs, installExtensionMs, codeServerStartMs, workbenchMs },
+      processes: () => processesWithEnv(instanceMark(dirs)),
       waitForLog: (pattern, timeoutMs = 30_000) => poll(() => findLog(dirs, pattern), timeoutMs, () => `no log line matching ${pattern} within ${timeoutMs} ms`),
       dispose,
     };

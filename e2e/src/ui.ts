@@ -113,7 +113,7 @@ export class WorkbenchUi {
   }
 
   private notification(text: RegExp): Locator {
-    return this.page.locator('.notification-toast-container, .notifications-list-container .monaco-list-row').filter({ hasText: text }).first();
+    return this.page.locator('.notification-toast-container, .notifications-list-container .monaco-list-row').filter({ hasText: text }).filter({ visible: true }).first();
   }
 
   /** Wait for a notification toast whose text matches; resolves with its text. */
@@ -121,6 +121,44 @@ export class WorkbenchUi {
     const toast = this.notification(text);
     await toast.waitFor({ state: 'visible', timeout: timeoutMs });
     return (await toast.innerText()).replace(/\s+/g, ' ').trim();
+  }
+
+  /** Click a button of the shown notification whose text matches (a toast or a row of the Notifications list). */
+  async clickNotificationButton(text: RegExp, button: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+    await this.notification(text).getByRole('button', { name: button, exact: true }).click({ timeout: timeoutMs });
+  }
+
+  /** Open the Notifications list (F1 "Notifications: Show Notifications") and return its rows' texts. */
+  async notificationList(): Promise<string[]> {
+    await this.startCommand('Notifications: Show Notifications');
+    const center = this.page.locator('.notifications-center');
+    await center.waitFor({ state: 'visible', timeout: 10_000 });
+    return center.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
+  }
+
+  /** What the Settings editor shows: its search query and the titles of the settings it lists ("Category: Title"). */
+  async settingsEditor(): Promise<{ query: string; settings: string[] }> {
+    const editor = this.page.locator('.settings-editor').filter({ visible: true }).first();
+    const query = (await editor.locator('.settings-header .suggest-input-container .view-lines').innerText({ timeout: 1000 }).catch(() => '')).replace(/\u00a0/g, ' ').trim();
+    const settings = await editor.locator('.setting-item-contents .setting-item-title').evaluateAll((titles) => titles.map((t) => (t as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
+    return { query, settings };
+  }
+
+  /** Wait until the Settings editor shows what `matches` accepts; resolves with what it shows. */
+  async waitForSettingsEditor(matches: (shown: { query: string; settings: string[] }) => boolean, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<{ query: string; settings: string[] }> {
+    let seen = { query: '', settings: [] as string[] };
+    return poll(
+      async () => (matches((seen = await this.settingsEditor())) ? seen : undefined),
+      timeoutMs,
+      () => `the Settings editor did not show what was expected within ${timeoutMs} ms; it shows: ${JSON.stringify(seen)}`,
+      250,
+    );
+  }
+
+  /** Close the modal editor (the Settings editor opens in one) with its Close button. */
+  async closeModalEditor(timeoutMs = 10_000): Promise<void> {
+    await this.page.getByRole('button', { name: /^Close Modal Editor/ }).click({ timeout: timeoutMs });
+    await this.page.locator('.modal-editor-part').waitFor({ state: 'hidden', timeout: timeoutMs });
   }
 
   /** Close every notification toast (Escape on each would also close quick inputs). */
@@ -185,6 +223,19 @@ export class WorkbenchUi {
       timeoutMs,
       () => `no status bar entry matching ${text} within ${timeoutMs} ms; entries: ${JSON.stringify(seen)}`,
     );
+  }
+
+  /** Move the mouse onto the status bar entry whose text matches and return the text of the tooltip that appears. */
+  async statusBarTooltip(text: RegExp, timeoutMs = 10_000): Promise<string> {
+    // matched on the entry's text as statusBarTexts reads it (an icon adds to the element's raw text)
+    const items = this.page.locator('.statusbar-item');
+    const texts = await items.evaluateAll((elements) => elements.map((e) => (e as HTMLElement).innerText.trim()));
+    const index = texts.findIndex((t) => text.test(t));
+    if (index < 0) throw new Error(`no status bar entry matching ${text}; entries: ${JSON.stringify(texts.filter((t) => t !== ''))}`);
+    await items.nth(index).hover({ timeout: timeoutMs });
+    const tooltip = this.page.locator('.workbench-hover, .monaco-hover:not(.hidden)').filter({ visible: true }).first();
+    await tooltip.waitFor({ state: 'visible', timeout: timeoutMs });
+    return (await tooltip.innerText()).replace(/\s+/g, ' ').trim();
   }
 
   /**
