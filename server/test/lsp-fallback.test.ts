@@ -51,6 +51,7 @@ describe('default verify target on a machine whose kernel cannot verify (server 
       const c = await s.diagnostics(clean, (p) => fallbackNote(p.diagnostics) !== undefined, 0, 90_000);
       const note = fallbackNote(c.diagnostics)!;
       assert.equal(note.severity, 3, 'an information note');
+      assert.equal(note.source, 'ebpf-studio', 'the studio says where it verified, not libbpf');
       assert.match(String(note.message), VerifyFallback.note);
       assert.equal(VerifyFallback.note.exec(String(note.message))![1], 'west-1', 'the first node of the inventory');
       assert.match(String(note.message), /sudo|root|CAP_BPF/, 'says why');

@@ -1,7 +1,8 @@
 /** The engine's results: plain data, the same for the CLI's --json and the language server. */
 
 export type Severity = 'error' | 'warning' | 'information';
-export type DiagnosticSource = 'clang' | 'libbpf' | 'verifier';
+/** Who said it: the compiler, libbpf, the kernel's verifier, or the studio itself (where and how it verified). */
+export type DiagnosticSource = 'clang' | 'libbpf' | 'verifier' | 'ebpf-studio';
 
 export interface RelatedLocation {
   file: string;

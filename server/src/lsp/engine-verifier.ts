@@ -188,5 +188,5 @@ export class EngineVerifier implements Verifier {
 }
 
 function note(file: string, message: string, code: string, severity: EngineDiagnostic['severity'] = 'information'): EngineDiagnostic {
-  return { file, line: 1, column: 1, endLine: 1, endColumn: 1, severity, source: 'libbpf', code, message, kernelMessage: '', related: [] };
+  return { file, line: 1, column: 1, endLine: 1, endColumn: 1, severity, source: 'ebpf-studio', code, message, kernelMessage: '', related: [] };
 }
