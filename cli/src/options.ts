@@ -1,3 +1,4 @@
+import type { VmlinuxMode } from '@ebpf-studio/server';
 import { UsageFailure } from './exit-codes';
 
 /** --set NAME=VALUE (repeatable) → { NAME: VALUE } */
@@ -20,6 +21,12 @@ export function parseDurationMs(text: string, option: string): number {
   return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!);
 }
 
+/** --vmlinux: always; --no-vmlinux: never; neither: when the source includes vmlinux.h (and this kernel has BTF). */
+function vmlinuxMode(values: CompileValues): VmlinuxMode {
+  if (values.vmlinux && values['no-vmlinux']) throw new UsageFailure('--vmlinux and --no-vmlinux contradict each other: give one');
+  return values.vmlinux ? 'on' : values['no-vmlinux'] ? 'off' : 'auto';
+}
+
 /** The compile and load options `verify` and `explore` share (parseArgs format). */
 export const COMPILE_OPTIONS = {
   set: { type: 'string' as const, multiple: true as const, default: [] as string[] },
@@ -29,6 +36,7 @@ export const COMPILE_OPTIONS = {
   define: { type: 'string' as const, short: 'D', multiple: true as const, default: [] as string[] },
   cflag: { type: 'string' as const, multiple: true as const, default: [] as string[] },
   vmlinux: { type: 'boolean' as const, default: false },
+  'no-vmlinux': { type: 'boolean' as const, default: false },
 };
 
 export interface CompileValues {
@@ -39,10 +47,11 @@ export interface CompileValues {
   define: string[];
   cflag: string[];
   vmlinux: boolean;
+  'no-vmlinux': boolean;
 }
 
 /** COMPILE_OPTIONS' values as the engine's verify options (without the agent). */
-export function compileOptionsFrom(values: CompileValues): { sets: Record<string, string>; caps?: string; clang?: string; includePaths: string[]; defines: string[]; flags: string[]; vmlinux: boolean } {
+export function compileOptionsFrom(values: CompileValues): { sets: Record<string, string>; caps?: string; clang?: string; includePaths: string[]; defines: string[]; flags: string[]; vmlinux: VmlinuxMode } {
   return {
     sets: parseSets(values.set),
     ...(values.caps ? { caps: values.caps } : {}),
@@ -50,6 +59,6 @@ export function compileOptionsFrom(values: CompileValues): { sets: Record<string
     includePaths: values.include,
     defines: values.define,
     flags: values.cflag,
-    vmlinux: values.vmlinux,
+    vmlinux: vmlinuxMode(values),
   };
 }

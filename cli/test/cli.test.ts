@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { requireKernel, tempDir } from '@ebpf-studio/test-support';
@@ -99,16 +99,26 @@ describe('ebpf-studio verify (real kernel)', () => {
     assert.equal(flag.code, 2);
   });
 
-  test('--vmlinux generates vmlinux.h for this kernel once and compiles against it', (t) => {
+  test('vmlinux.h is generated for this kernel once when a source includes it; --no-vmlinux leaves it out, --vmlinux always adds it', (t) => {
     if (!requireKernel(t)) return;
     const cache = tempDir();
-    const file = join(ROOT, 'server', 'test', 'fixtures', 'verify', 'xdp-vmlinux-include.bpf.c');
-    assert.equal(run(['verify', file]).code, 1, 'without it, the include is missing');
     const env = { ...process.env, EBPF_STUDIO_CACHE: cache };
-    const r = spawnSync(process.execPath, [BIN, 'verify', '--vmlinux', file], { encoding: 'utf8', env });
-    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const cli = (args: string[]) => spawnSync(process.execPath, [BIN, 'verify', ...args], { encoding: 'utf8', env });
+    const fixtures = join(ROOT, 'server', 'test', 'fixtures', 'verify');
+    const includer = join(fixtures, 'tc-vmlinux-core-mark.bpf.c');
+    const off = cli(['--no-vmlinux', includer]);
+    assert.equal(off.status, 1, off.stdout + off.stderr);
+    assert.match(off.stdout + off.stderr, /'vmlinux\.h' file not found.*CLANG-MISSING-HEADER/);
+    assert.equal(execFileSync('find', [cache, '-name', 'vmlinux.h'], { encoding: 'utf8' }).trim(), '', 'nothing generated for a source that does not get it');
+    const auto = cli([includer]);
+    assert.equal(auto.status, 0, auto.stdout + auto.stderr);
     const generated = execFileSync('find', [cache, '-name', 'vmlinux.h'], { encoding: 'utf8' }).trim();
     assert.match(generated, /vmlinux\/[^/]+\/vmlinux\.h$/);
+    const made = statSync(generated).mtimeMs;
+    const forced = cli(['--vmlinux', join(EXAMPLES, 'xdp-gateway-counter.bpf.c')]);
+    assert.equal(forced.status, 0, forced.stdout + forced.stderr);
+    assert.equal(statSync(generated).mtimeMs, made, 'generated once per kernel build, then reused');
+    assert.equal(cli(['--vmlinux', '--no-vmlinux', includer]).status, 2, 'contradicting flags are a usage error');
   });
 
   test('without privileges: exit 2 and a message that names CAP_BPF / root', (t) => {

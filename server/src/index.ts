@@ -2,6 +2,7 @@ export { verifySource, verifyObjectFile, reportFromVerdicts } from './engine/ver
 export type { VerifyOptions } from './engine/verify';
 export { compileSource, compileArgs, baseFlags, DEFAULT_CLANG_TIMEOUT_MS } from './engine/compile';
 export type { CompileOptions, CompileResult } from './engine/compile';
+export type { VmlinuxMode } from './engine/vmlinux';
 export { EngineError } from './engine/engine-error';
 export { UsageError } from './engine/usage-error';
 export { CATALOGUE, classifyLines } from './engine/catalogue';

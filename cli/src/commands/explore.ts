@@ -20,7 +20,7 @@ beside the verified instructions, with the registers and stack after each one.
                        its instructions are placed on that source
   --port P             listen on 127.0.0.1:P (default: a free port)
   --no-open            print the URL without opening a browser
-  --set NAME=VALUE, --caps LIST, --clang PATH, -I DIR, -D DEF, --cflag FLAG, --vmlinux   as for verify
+  --set NAME=VALUE, --caps LIST, --clang PATH, -I DIR, -D DEF, --cflag FLAG, --[no-]vmlinux   as for verify
 
 Serves until Ctrl-C. exit: 0 after Ctrl-C; 2 could not run`;
 

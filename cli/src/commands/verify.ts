@@ -18,7 +18,9 @@ Compile BPF C with clang and judge every program with the kernel verifier.
   -I DIR, -D DEF       include directory / preprocessor define (repeatable)
   --cflag FLAG         extra clang flag (repeatable)
   --build-on-node      compile with each node's own clang and headers (quoted includes must exist there)
-  --vmlinux            provide vmlinux.h for this kernel (generated from its BTF once, then cached)
+  --vmlinux            always provide vmlinux.h for this kernel (generated from its BTF once, then cached);
+                       by default it is provided when the source includes vmlinux.h
+  --no-vmlinux         never provide it (the project brings its own)
   --log-level 1|2      verifier log level for rejected programs (default 1)
   --timeout MS         clang timeout (default 20000)
   --node N             verify on a node's kernel (repeatable; 'local' is this machine): one verdict per kernel

@@ -352,8 +352,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     code: 'CLANG-MISSING-HEADER',
     title: 'Header file not found',
     explanation:
-      'clang could not find an included header; vmlinux.h in particular is generated per kernel and is not part of this project.',
-    fix: 'Include the UAPI headers instead (<linux/bpf.h>, <linux/if_ether.h>, <linux/ip.h>, <bpf/bpf_helpers.h> ...), or generate vmlinux.h with `bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h` next to the source.',
+      'clang could not find an included header: it is neither next to the source nor in an include directory.',
+    fix: 'Put the header next to the source or add its directory (-I DIR, ebpfStudio.includePaths). vmlinux.h is provided from this machine\'s kernel BTF when the source includes it (ebpfStudio.vmlinux "auto", --vmlinux); without kernel BTF here, generate it on a node with `bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h`, or include the UAPI headers (<linux/bpf.h>, <linux/ip.h>, ...).',
     source: 'clang',
     rootCause: 'failing-insn',
     patterns: [/fatal error: '[^']+' file not found/],

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { AgentClient } from '@ebpf-studio/remote-agent';
 import { parseClangDiagnostics, type ClangDiagnostic } from './clang-diagnostics';
 import { EngineError } from './engine-error';
+import { vmlinuxFor, type VmlinuxMode } from './vmlinux';
 
 export interface CompileOptions {
   /** clang binary (default `clang`; `clang-19` from apt also works). */
@@ -16,6 +17,12 @@ export interface CompileOptions {
   /** NAME or NAME=VALUE */
   defines?: readonly string[];
   timeoutMs?: number;
+  /**
+   * A vmlinux.h for this machine's kernel (generated from its BTF once per kernel build) on the include
+   * path, after the others: 'auto' (the default) when the text includes vmlinux.h, 'on' always, 'off'
+   * never. Only for a local compile: a node's build uses the node's headers.
+   */
+  vmlinux?: VmlinuxMode;
 }
 
 export interface CompileResult {
@@ -84,10 +91,11 @@ export function compileArgs(file: string, options: CompileOptions, depFile?: str
  * marker names the file so diagnostics and BTF line info carry its path, and -iquote keeps its quoted
  * includes resolving. The object comes back in memory; nothing is written to disk.
  */
-export function compileSource(text: string, file: string, options: CompileOptions = {}): Promise<CompileResult> {
+export async function compileSource(text: string, file: string, options: CompileOptions = {}): Promise<CompileResult> {
   const clang = options.clang ?? 'clang';
   const depFile = resolve(tmpdir(), `ebpf-studio-deps-${process.pid}-${nextDepFile++}.d`);
-  const argv = compileArgs(file, options, depFile);
+  const vmlinuxDir = await vmlinuxFor(options.vmlinux ?? 'auto', text);
+  const argv = compileArgs(file, vmlinuxDir ? { ...options, includePaths: [...(options.includePaths ?? []), vmlinuxDir] } : options, depFile);
   const timeoutMs = options.timeoutMs ?? DEFAULT_CLANG_TIMEOUT_MS;
   const start = performance.now();
   return new Promise((resolvePromise, reject) => {

@@ -12,7 +12,7 @@ import { settingsToPatches } from './settings';
 import { SourceText } from './source-text';
 import { sectionAdvice } from './section-suggestions';
 import { largestStackArray } from './stack-objects';
-import { vmlinuxIncludeDir } from './vmlinux';
+import type { VmlinuxMode } from './vmlinux';
 import type { EngineDiagnostic, ProgramReport, VerifyReport } from './types';
 
 export interface VerifyOptions extends CompileOptions {
@@ -23,8 +23,11 @@ export interface VerifyOptions extends CompileOptions {
   sets?: Readonly<Record<string, string>>;
   logLevel?: 1 | 2;
   logSize?: number;
-  /** Generate (once per kernel build) and put on the include path a vmlinux.h for the local kernel. */
-  vmlinux?: boolean;
+  /**
+   * A vmlinux.h for the local kernel (generated from its BTF once per kernel build) on the include path,
+   * after the others: 'auto' (the default) when the source includes vmlinux.h, 'on' always, 'off' never.
+   */
+  vmlinux?: VmlinuxMode;
   /** Compile with the target node's clang and headers (agent/build) instead of this machine's. */
   buildOnNode?: boolean;
   token?: CancellationToken;
@@ -241,9 +244,7 @@ async function verifyCompiled(object: Uint8Array, file: string, source: SourceTe
 export async function verifySource(text: string, file: string, options: VerifyOptions): Promise<VerifyReport> {
   const abs = resolve(file);
   const source = new SourceText(text);
-  const includePaths = options.vmlinux ? [...(options.includePaths ?? []), await vmlinuxIncludeDir()] : options.includePaths;
-  const compileOptions = { ...options, ...(includePaths ? { includePaths } : {}) };
-  const compiled = options.buildOnNode ? await compileOnAgent(text, abs, compileOptions, options.agent) : await compileSource(text, abs, compileOptions);
+  const compiled = options.buildOnNode ? await compileOnAgent(text, abs, options, options.agent) : await compileSource(text, abs, options);
   const clangDiags = clangDiagnostics(compiled, abs, source);
   if (!compiled.object) {
     if (!clangDiags.some((d) => d.severity === 'error')) {

@@ -50,3 +50,19 @@ export function vmlinuxIncludeDir(bpftool = 'bpftool'): Promise<string> {
   pending.set(dir, made);
   return made;
 }
+
+/** How vmlinux.h is provided: always, never, or when the source includes it and this kernel has BTF. */
+export type VmlinuxMode = 'auto' | 'on' | 'off';
+
+const INCLUDES_VMLINUX = /^[ \t]*#[ \t]*include[ \t]*[<"](?:[^>"]*\/)?vmlinux\.h[>"]/m;
+
+/**
+ * The include directory to add for `mode`: 'on' always (failing without BTF); 'auto' only when `text`
+ * includes vmlinux.h and this kernel has BTF (a project's own vmlinux.h still wins: the directory goes
+ * last, and a quoted include finds the source's directory first); 'off' never.
+ */
+export async function vmlinuxFor(mode: VmlinuxMode, text: string, bpftool?: string): Promise<string | undefined> {
+  if (mode === 'off') return undefined;
+  if (mode === 'auto' && (!INCLUDES_VMLINUX.test(text) || !existsSync(VMLINUX_BTF))) return undefined;
+  return vmlinuxIncludeDir(bpftool);
+}

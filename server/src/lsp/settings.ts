@@ -1,3 +1,5 @@
+import type { VmlinuxMode } from '../engine/vmlinux';
+
 /** The `ebpfStudio.*` settings the server honours (the client contributes them). */
 export interface StudioSettings {
   clangPath: string;
@@ -17,8 +19,8 @@ export interface StudioSettings {
   clangTimeoutMs: number;
   /** const volatile settings: NAME → VALUE */
   sets: Record<string, string>;
-  /** Provide a generated vmlinux.h for the local kernel. */
-  vmlinux: boolean;
+  /** A generated vmlinux.h for the local kernel: when the source includes it ('auto'), always, or never. */
+  vmlinux: VmlinuxMode;
 }
 
 export const DEFAULT_SETTINGS: StudioSettings = {
@@ -34,8 +36,15 @@ export const DEFAULT_SETTINGS: StudioSettings = {
   globs: ['**/*.bpf.c'],
   clangTimeoutMs: 20_000,
   sets: {},
-  vmlinux: false,
+  vmlinux: 'auto',
 };
+
+/** 'auto' | 'on' | 'off'; the boolean of earlier versions is read as 'on' / 'off'. */
+function vmlinuxMode(value: unknown): VmlinuxMode {
+  if (value === true) return 'on';
+  if (value === false) return 'off';
+  return value === 'on' || value === 'off' ? value : 'auto';
+}
 
 function stringArray(value: unknown, fallback: string[]): string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : fallback;
@@ -60,6 +69,6 @@ export function readSettings(raw: unknown): StudioSettings {
     globs: stringArray(r['globs'], DEFAULT_SETTINGS.globs),
     clangTimeoutMs: num(r['clangTimeoutMs'], DEFAULT_SETTINGS.clangTimeoutMs),
     sets,
-    vmlinux: r['vmlinux'] === true,
+    vmlinux: vmlinuxMode(r['vmlinux']),
   };
 }

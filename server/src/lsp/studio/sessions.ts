@@ -2,7 +2,6 @@ import { readBpfObject } from '@ebpf-studio/libbpf-ts';
 import { AttachTargetError, DetachRequest, MapDumpRequest, SessionListRequest, resolveAttachTarget, type AttachTarget } from '@ebpf-studio/remote-agent';
 import { compileSource } from '../../engine/compile';
 import { settingsToPatches } from '../../engine/settings';
-import { vmlinuxIncludeDir } from '../../engine/vmlinux';
 import type { AttachParams, AttachResult, DetachParams, DetachResult, MapsParams, MapsResult } from '../studio-protocol';
 import { agentOf, fail, openDocument, type StudioContext } from './context';
 import type { OwnedSessions } from './owned-sessions';
@@ -32,8 +31,7 @@ function describeTarget(t: AttachTarget): string {
 async function compileDocument(ctx: StudioContext, uri: string): Promise<Buffer> {
   const { doc, path } = openDocument(ctx, uri);
   const s = ctx.settings();
-  const includePaths = s.vmlinux ? [...s.includePaths, await vmlinuxIncludeDir()] : s.includePaths;
-  const compiled = await compileSource(doc.getText(), path, { clang: s.clangPath, flags: s.cflags, includePaths, defines: s.defines, timeoutMs: s.clangTimeoutMs });
+  const compiled = await compileSource(doc.getText(), path, { clang: s.clangPath, flags: s.cflags, includePaths: s.includePaths, defines: s.defines, timeoutMs: s.clangTimeoutMs, vmlinux: s.vmlinux });
   if (!compiled.object) {
     const first = compiled.diagnostics.find((d) => d.severity === 'error');
     fail(`${path} does not compile${first ? `: ${first.line}:${first.column}: ${first.message}` : ''}`);
