@@ -6,3 +6,5 @@ export { builtVsix, REPO_ROOT } from './vsix';
 export { WorkbenchUi } from './ui';
 export type { QuickItem } from './ui';
 export { poll } from './poll';
+export { CLI, runCgroup, scaffoldSocketLb, startBackends, startDrivenRun } from './socket-lb-run';
+export type { Backends, Drive, DrivenRun } from './socket-lb-run';

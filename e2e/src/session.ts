@@ -21,6 +21,8 @@ export interface SessionOptions {
   files: Record<string, string>;
   /** User settings on top of the harness's quiet defaults. */
   settings?: Record<string, unknown>;
+  /** Runs once the files are written, before code-server starts (e.g. a project made by the CLI, there from the workspace's start). */
+  prepare?: (folder: string) => void | Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -43,6 +45,8 @@ export interface Session {
   loadedAt: number;
   /** Resolves with the first line of code-server's logs (extension host and output channels included) that matches. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Every line of code-server's logs (extension host and output channels included) that matches, now. */
+  logLines(pattern: RegExp): string[];
   /** Screenshot the last state, stop the browser and code-server (whole process groups), save the logs to ARTIFACTS_DIR, remove the temporary files. */
   dispose(): Promise<void>;
 }
@@ -52,6 +56,10 @@ export function logLineTime(line: string): number {
   const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3})/.exec(line);
   if (!m) throw new Error(`not a timestamped log line: ${line}`);
   return new Date(`${m[1]}T${m[2]}`).getTime();
+}
+
+function matchingLines(dirs: CodeServerDirs, pattern: RegExp): string[] {
+  return codeServerLogs(dirs).flatMap(({ text }) => text.split('\n').filter((l) => pattern.test(l)));
 }
 
 function findLog(dirs: CodeServerDirs, pattern: RegExp): string | undefined {
@@ -82,6 +90,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
     mkdirSync(dirname(join(folder, path)), { recursive: true });
     writeFileSync(join(folder, path), text);
   }
+  await options.prepare?.(folder);
   const dirs = codeServerDirs(root);
   writeUserSettings(dirs, options.settings ?? {});
   let codeServer: CodeServer | undefined;
@@ -117,6 +126,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
       loadedAt,
       timings: { toolchainMs, installExtensionMs, codeServerStartMs, workbenchMs },
       waitForLog: (pattern, timeoutMs = 30_000) => poll(() => findLog(dirs, pattern), timeoutMs, () => `no log line matching ${pattern} within ${timeoutMs} ms`),
+      logLines: (pattern) => matchingLines(dirs, pattern),
       dispose,
     };
   } catch (err) {
