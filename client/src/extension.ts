@@ -71,7 +71,7 @@ export async function activate(context: ExtensionContext): Promise<void> {
     command('ebpfStudio.stopTrace', () => (traces.running > 0 ? traces.stopAll() : void window.showInformationMessage('No trace is running.'))),
     command('ebpfStudio.showMaps', async (element?: NodesElement) => {
       const ref = await mapToShow(studio, element);
-      if (ref) showMap(studio, ref);
+      if (ref) showMap(studio, outputChannel, ref);
     }),
     command('ebpfStudio.openExplorer', async () => {
       const document = activeBpfDocument('explore its verification');

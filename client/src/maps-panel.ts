@@ -1,5 +1,5 @@
 import { StudioMethods, type MapsParams, type MapsResult, type PolicyParams, type StatusResult } from '@ebpf-studio/studio-protocol';
-import { ViewColumn, window, type Disposable, type WebviewPanel } from 'vscode';
+import { ViewColumn, window, type Disposable, type LogOutputChannel, type WebviewPanel } from 'vscode';
 import { projectDirs } from './bpf-document';
 import { reason, type Studio } from './studio';
 import { csp, escapeHtml, nonce } from './webview';
@@ -61,13 +61,15 @@ window.addEventListener('message', ({ data: u }) => {
 /**
  * Show Maps: a webview with the map's entries refreshed every REFRESH_MS (and a per-cluster split for
  * a clusterset-socket-lb session). Polling stops when the panel closes; a request in flight is not
- * followed by another.
+ * followed by another. The log gets one line when the view closes, with the number of refreshes it
+ * requested (each one `ebpfStudio/maps` request).
  */
-export function showMap(studio: Studio, ref: MapRef): WebviewPanel {
+export function showMap(studio: Studio, log: LogOutputChannel, ref: MapRef): WebviewPanel {
   const panel = window.createWebviewPanel('ebpfStudio.maps', `Map ${ref.map} · ${ref.node}`, ViewColumn.Active, { enableScripts: true, localResourceRoots: [] });
   panel.webview.html = html(panel, ref);
   let open = true;
   let timer: NodeJS.Timeout | undefined;
+  let refreshes = 0;
   const params: MapsParams = { node: ref.node, session: ref.session, map: ref.map, pageSize: 200 };
   const split = async (): Promise<Split | undefined> => {
     if (!ref.socketLb) return undefined;
@@ -78,6 +80,7 @@ export function showMap(studio: Studio, ref: MapRef): WebviewPanel {
   };
   const tick = async (): Promise<void> => {
     let update: Update;
+    refreshes++;
     try {
       const [maps, services] = await Promise.all([studio.request<MapsResult>(StudioMethods.maps, params), split()]);
       update = { entries: maps.entries, more: maps.more, at: new Date().toLocaleTimeString(), ...(services ? { split: services } : {}) };
@@ -92,6 +95,7 @@ export function showMap(studio: Studio, ref: MapRef): WebviewPanel {
     open = false;
     clearTimeout(timer);
     closed.dispose();
+    log.info(`Map view ${ref.map} of session ${ref.session} on ${ref.node} closed after ${refreshes} refreshes: polling stopped`);
   });
   void tick();
   return panel;

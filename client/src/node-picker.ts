@@ -2,13 +2,11 @@ import { StudioMethods, type NodeSummary, type NodesParams } from '@ebpf-studio/
 import { ProgressLocation, window, type QuickPickItem } from 'vscode';
 import type { Studio } from './studio';
 
-export const LOCAL = 'local';
-
 interface NodeItem extends QuickPickItem {
   node: string;
 }
 
-/** The nodes of the inventory (ebpf-studio.yaml), probed by the server; a notification with Retry when that fails. */
+/** This machine and the nodes of the inventory (ebpf-studio.yaml), probed by the server; a notification with Retry when that fails. */
 export function listNodes(studio: Studio): Promise<NodeSummary[] | undefined> {
   return studio.withRetry('Listing the nodes', () =>
     window.withProgress({ location: ProgressLocation.Window, title: 'eBPF: probing nodes' }, (_p, token) =>
@@ -17,16 +15,14 @@ export function listNodes(studio: Studio): Promise<NodeSummary[] | undefined> {
   );
 }
 
+/** The server lists this machine ('local') first, then the inventory's nodes. */
 function items(nodes: readonly NodeSummary[]): NodeItem[] {
-  return [
-    { node: LOCAL, label: LOCAL, description: 'this machine' },
-    ...nodes.map((n) => ({
-      node: n.name,
-      label: n.reachable ? n.name : `$(warning) ${n.name}`,
-      description: [n.cluster, n.kernel ? `kernel ${n.kernel}` : undefined].filter(Boolean).join(' · '),
-      ...(n.reachable ? {} : { detail: `unreachable: ${n.error ?? 'no answer'}` }),
-    })),
-  ];
+  return nodes.map((n) => ({
+    node: n.name,
+    label: n.reachable ? n.name : `$(warning) ${n.name}`,
+    description: [n.ssh === undefined ? 'this machine' : n.cluster, n.kernel ? `kernel ${n.kernel}` : undefined].filter(Boolean).join(' · '),
+    ...(n.reachable ? {} : { detail: `unreachable: ${n.error ?? 'no answer'}` }),
+  }));
 }
 
 /** Pick one node ('local' included); undefined when cancelled. */

@@ -14,7 +14,6 @@ export type NodesElement =
   | { kind: 'map'; node: string; session: Session; map: Session['maps'][number] }
   | { kind: 'message'; text: string };
 
-const NO_CLUSTER = '(no cluster)';
 
 /** An attachment's target as the agent reports it (JSON of its AttachTarget), in words: `xdp vd1a (generic)`. */
 function targetText(target: string): string {
@@ -29,11 +28,19 @@ function targetText(target: string): string {
 
 const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
-function clusters(nodes: readonly NodeSummary[]): NodesElement[] {
+/** The top level: nodes of no cluster (this machine) as they are, then one element per cluster. */
+function roots(nodes: readonly NodeSummary[]): NodesElement[] {
   const byCluster = new Map<string, NodeSummary[]>();
-  for (const n of nodes) byCluster.set(n.cluster ?? NO_CLUSTER, [...(byCluster.get(n.cluster ?? NO_CLUSTER) ?? []), n]);
-  return [...byCluster].map(([name, members]) => ({ kind: 'cluster', name, nodes: members }));
+  const loose: NodesElement[] = [];
+  for (const n of nodes) {
+    if (n.cluster === undefined) loose.push({ kind: 'node', node: n });
+    else byCluster.set(n.cluster, [...(byCluster.get(n.cluster) ?? []), n]);
+  }
+  return [...loose, ...[...byCluster].map(([name, members]): NodesElement => ({ kind: 'cluster', name, nodes: members }))];
 }
+
+/** Where a node is: its ssh target, or this machine. */
+const whereIs = (node: NodeSummary): string => node.ssh ?? 'this machine';
 
 function item(e: NodesElement): TreeItem {
   const { Expanded, None } = TreeItemCollapsibleState;
@@ -45,8 +52,8 @@ function item(e: NodesElement): TreeItem {
         id: `node/${e.node.name}`,
         contextValue: 'node',
         iconPath: new ThemeIcon(e.node.reachable ? 'vm-active' : 'vm-outline'),
-        description: e.node.reachable ? `kernel ${e.node.kernel ?? '?'}` : 'unreachable',
-        tooltip: e.node.reachable ? `${e.node.ssh} · kernel ${e.node.kernel ?? '?'}` : `${e.node.ssh}: ${e.node.error ?? 'no answer'}`,
+        description: `${e.node.ssh === undefined ? 'this machine · ' : ''}${e.node.reachable ? `kernel ${e.node.kernel ?? '?'}` : 'unreachable'}`,
+        tooltip: e.node.reachable ? `${whereIs(e.node)} · kernel ${e.node.kernel ?? '?'}` : `${whereIs(e.node)}: ${e.node.error ?? 'no answer'}`,
       });
     case 'session':
       return Object.assign(new TreeItem(e.session.name, Expanded), {
@@ -91,7 +98,7 @@ function children(e: NodesElement): NodesElement[] {
   }
 }
 
-/** The eBPF Nodes view: clusters → nodes (kernel) → sessions → attachments and maps; refreshed every REFRESH_MS while visible. */
+/** The eBPF Nodes view: this machine, then clusters → nodes (kernel) → sessions → attachments and maps; refreshed every REFRESH_MS while visible. */
 export class NodesTree implements TreeDataProvider<NodesElement>, Disposable {
   private readonly changed = new EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -122,7 +129,7 @@ export class NodesTree implements TreeDataProvider<NodesElement>, Disposable {
     if (e) return children(e);
     try {
       const nodes = await this.studio.request<NodeSummary[]>(StudioMethods.nodes, {} satisfies NodesParams);
-      return nodes.length > 0 ? clusters(nodes) : [{ kind: 'message', text: 'No nodes: name them in ebpf-studio.yaml' }];
+      return roots(nodes);
     } catch (err) {
       return [{ kind: 'message', text: `Could not list the nodes: ${reason(err)}` }];
     }

@@ -11,3 +11,5 @@ export type { ExplorerSummary, ExploreServer, PageRoot } from './explorer-page';
 export { NOBODY } from './run-as';
 export type { RunAs } from './run-as';
 export type { ProcessEntry } from './processes';
+export { CLI, runCgroup, scaffoldSocketLb, startBackends, startDrivenRun } from './socket-lb-run';
+export type { Backends, Drive, DrivenRun } from './socket-lb-run';

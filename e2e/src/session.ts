@@ -29,6 +29,8 @@ export interface SessionOptions {
    * the test's). Without it code-server runs as the test process does.
    */
   runAs?: RunAs;
+  /** Runs once the files are written, before code-server starts (e.g. a project made by the CLI, there from the workspace's start). */
+  prepare?: (folder: string) => void | Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -53,6 +55,8 @@ export interface Session {
   processes(): ProcessEntry[];
   /** Resolves with the first line of code-server's logs (extension host and output channels included) that matches. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Every line of code-server's logs (extension host and output channels included) that matches, now. */
+  logLines(pattern: RegExp): string[];
   /** Screenshot the last state, stop the browser and code-server (whole process groups), save the logs to ARTIFACTS_DIR, remove the temporary files. */
   dispose(): Promise<void>;
 }
@@ -62,6 +66,10 @@ export function logLineTime(line: string): number {
   const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3})/.exec(line);
   if (!m) throw new Error(`not a timestamped log line: ${line}`);
   return new Date(`${m[1]}T${m[2]}`).getTime();
+}
+
+function matchingLines(dirs: CodeServerDirs, pattern: RegExp): string[] {
+  return codeServerLogs(dirs).flatMap(({ text }) => text.split('\n').filter((l) => pattern.test(l)));
 }
 
 function findLog(dirs: CodeServerDirs, pattern: RegExp): string | undefined {
@@ -107,6 +115,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
     mkdirSync(dirname(join(folder, path)), { recursive: true });
     writeFileSync(join(folder, path), text);
   }
+  await options.prepare?.(folder);
   const dirs = codeServerDirs(root);
   writeUserSettings(dirs, options.settings ?? {});
   const { runAs } = options;
@@ -144,6 +153,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
       timings: { toolchainMs, installExtensionMs, codeServerStartMs, workbenchMs },
       processes: () => processesWithEnv(instanceMark(dirs)),
       waitForLog: (pattern, timeoutMs = 30_000) => poll(() => findLog(dirs, pattern), timeoutMs, () => `no log line matching ${pattern} within ${timeoutMs} ms`),
+      logLines: (pattern) => matchingLines(dirs, pattern),
       dispose,
     };
   } catch (err) {

@@ -3,6 +3,8 @@ import { poll } from './poll';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** A row of a quick pick: what it shows on its lines (label, description, detail). */
 export interface QuickItem {
   text: string;
@@ -59,10 +61,34 @@ export class WorkbenchUi {
   }
 
   /** Type a filter into the quick pick and press Enter once the focused row matches `row`. */
-  async chooseQuickItem(filter: string, row: RegExp = new RegExp(filter.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))): Promise<void> {
+  async chooseQuickItem(filter: string, row: RegExp = new RegExp(escapeRegExp(filter))): Promise<void> {
     await this.page.keyboard.type(filter);
     await this.quickInput.locator('.monaco-list-row.focused').filter({ hasText: row }).first().waitFor();
     await this.page.keyboard.press('Enter');
+  }
+
+  /**
+   * Type a filter into the quick pick, then go down the rows it leaves (arrow keys) until the focused one
+   * matches `row`, and press Enter: for a list where several rows fit the filter and only one is meant.
+   */
+  async pickQuickItem(filter: string, row: RegExp, timeoutMs = 10_000): Promise<string> {
+    await this.page.keyboard.type(filter);
+    const focused = this.quickInput.locator('.quick-input-list .monaco-list-row.focused').first();
+    await focused.waitFor({ timeout: timeoutMs });
+    const rows = (await this.quickItems()).length;
+    const seen: string[] = [];
+    for (let i = 0; i < rows; i++) {
+      const text = (await focused.innerText({ timeout: timeoutMs })).replace(/\s+/g, ' ').trim();
+      if (row.test(text)) {
+        await this.page.keyboard.press('Enter');
+        return text;
+      }
+      seen.push(text);
+      const index = await focused.getAttribute('data-index', { timeout: timeoutMs });
+      await this.page.keyboard.press('ArrowDown');
+      await this.quickInput.locator(`.quick-input-list .monaco-list-row.focused:not([data-index="${index}"])`).first().waitFor({ timeout: timeoutMs });
+    }
+    throw new Error(`no row of the quick pick filtered by "${filter}" matches ${row}; the rows: ${JSON.stringify(seen)}`);
   }
 
   /** In a multi-select quick pick: tick the rows whose text matches, then accept with OK. */
@@ -165,6 +191,23 @@ export class WorkbenchUi {
   async clearNotifications(): Promise<void> {
     // a toast may close itself while we go: a short timeout, not the default 30 s, for one that went
     for (const close of await this.page.locator('.notification-toast-container .codicon-notifications-clear').all()) await close.click({ timeout: 2000 }).catch(() => undefined);
+  }
+
+  /** Set the log level of an output channel (or logger) with "Developer: Set Log Level…", e.g. ('eBPF Traffic Studio', 'Trace'). */
+  async setLogLevel(channel: string, level: string): Promise<void> {
+    await this.startCommand('Developer: Set Log Level');
+    await this.chooseQuickItem(channel);
+    // the levels' list (the first list has "Trace All", not "Trace")
+    await this.waitForQuickItem(new RegExp(`^${escapeRegExp(level)}$`));
+    await this.chooseQuickItem(level);
+    await this.quickInput.waitFor({ state: 'hidden' });
+  }
+
+  /** Click the editor tab whose title starts with `title` (a webview's too) and wait until it is the selected one. */
+  async showEditorTab(title: string, timeoutMs = 10_000): Promise<void> {
+    const name = new RegExp(`^${escapeRegExp(title)}`);
+    await this.page.getByRole('tab', { name }).first().click({ timeout: timeoutMs });
+    await this.page.getByRole('tab', { name, selected: true }).first().waitFor({ timeout: timeoutMs });
   }
 
   /** Show a view container of the activity bar by its title (clicking it only when it is not shown already). */

@@ -14,9 +14,11 @@ export interface Problem {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** Matches an accessible name that is the file name, possibly followed by ", <state>" (", preview"). */
 function nameOf(fileName: string): RegExp {
-  return new RegExp(`^${fileName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:,|$)`);
+  return new RegExp(`^${escapeRegExp(fileName)}(?:,|$)`);
 }
 
 /**
@@ -86,8 +88,11 @@ export class Workbench {
     await this.quickInput.waitFor({ state: 'visible' });
     await this.page.keyboard.type(path);
     const fileName = path.replace(/^.*\//, '');
+    // a row's label is the file name, then its folder when it is not at the root: "ebpf-studio.yaml lb, file results"
+    const folder = path.includes('/') ? ` ${path.replace(/\/[^/]*$/, '')}` : '';
+    const row = new RegExp(`^${escapeRegExp(fileName)}${escapeRegExp(folder)}(?:,|$)`);
     // Enter opens the focused row: wait until the filter has put the file there
-    await this.quickInput.locator('.monaco-list-row.focused').and(this.page.getByLabel(nameOf(fileName))).waitFor();
+    await this.quickInput.locator('.monaco-list-row.focused').and(this.page.getByLabel(row)).waitFor();
     await this.page.keyboard.press('Enter');
     await this.waitForEditor(fileName);
   }
@@ -122,6 +127,38 @@ export class Workbench {
   async waitForEditor(fileName: string): Promise<void> {
     await this.tab(fileName, true).first().waitFor();
     await this.activeEditor.locator('.view-lines .view-line').first().waitFor();
+  }
+
+  /**
+   * Replace every occurrence of `find` in the active editor with the Find/Replace widget (Ctrl+H, both
+   * boxes, Replace All), then close it (its Close button); resolves with the match count the widget showed, e.g. "1 of 1".
+   */
+  async replaceAll(find: string, replacement: string, timeoutMs = 10_000): Promise<string> {
+    await this.activeEditor.click();
+    await this.page.keyboard.press('Control+H');
+    const widget = this.page.locator('.editor-group-container.active .find-widget.visible').first();
+    await widget.waitFor({ timeout: timeoutMs });
+    await widget.locator('.find-part .input').first().fill(find);
+    await widget.locator('.replace-part .input').first().fill(replacement);
+    const count = widget.locator('.matchesCount');
+    let matches = '';
+    await poll(
+      async () => ((matches = (await count.innerText()).trim()) && !/^No results$/.test(matches) ? true : undefined),
+      timeoutMs,
+      () => `the Find widget finds no "${find}" within ${timeoutMs} ms (it shows "${matches}")`,
+    );
+    await widget.getByRole('button', { name: /^Replace All/ }).click({ timeout: timeoutMs });
+    await widget.getByRole('button', { name: /^Close/ }).click({ timeout: timeoutMs });
+    await widget.waitFor({ state: 'hidden', timeout: timeoutMs });
+    return matches;
+  }
+
+  /**
+   * Save the active editor (Ctrl+S). The write is not awaited: code-server auto-saves after a short delay,
+   * so its tabs never show unsaved changes to wait on; check the file itself.
+   */
+  async save(): Promise<void> {
+    await this.page.keyboard.press('Control+S');
   }
 
   /** Run a command from the Command Palette (F1) by its title. */

@@ -160,7 +160,8 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
     await t.test('Show Maps → the counters grow with traffic from the cluster network', async () => {
       await ui.startCommand('eBPF: Show Maps');
       await ui.waitForQuickInput(/Show Maps/, 60_000);
-      await ui.chooseQuickItem('packets_by_proto');
+      // this machine's sessions are listed too (first): other tests may hold the same map there
+      await ui.pickQuickItem('packets_by_proto', /packets_by_proto.* on east-1$/);
       await ui.waitForWebviewText(/entries/);
       const ping = (count: number): void => void nodes.clusterNetns['east']!.exec('ping', ['-c', String(count), '-i', '0.2', '-W', '1', node.dataAddress]);
       ping(3);
@@ -175,7 +176,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
     await t.test('Detach → gone on the node and from the tree', async () => {
       await ui.startCommand('eBPF: Detach');
       await ui.waitForQuickInput(/Detach/, 60_000);
-      await ui.chooseQuickItem('count_packets');
+      await ui.pickQuickItem('count_packets', /count_packets.*east-1 · /);
       await ui.waitForNotification(/Detached on east-1/, 60_000);
       assert.ok(await until(() => xdpOnData(node).length === 0, 10_000), 'no XDP program left on the node');
       await ui.showViewContainer('eBPF Traffic Studio');
@@ -199,7 +200,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
 
       await ui.startCommand('eBPF: Start Trace');
       await ui.waitForQuickInput(/Start Trace/, 60_000);
-      await ui.chooseQuickItem('events', /events.*ring buffer.*report_packets/);
+      await ui.pickQuickItem('events', /events.*ring buffer · report_packets on east-1$/);
       await ui.waitForTerminalText(/Tracing ring buffer events \(records decoded as struct packet_event\)/, 30_000);
       await s.waitForLog(/Trace trace-\d+ started: ring buffer events/, 30_000);
       const east = nodes.clusterNetns['east']!;
@@ -241,7 +242,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await ui.clearNotifications();
       await ui.startCommand('eBPF: Detach');
       await ui.waitForQuickInput(/Detach/, 60_000);
-      await ui.chooseQuickItem('report_packets');
+      await ui.pickQuickItem('report_packets', /report_packets.*east-1 · /);
       await ui.waitForNotification(/Detached on east-1/, 60_000);
       assert.ok(await until(() => xdpOnData(node).length === 0, 10_000), 'no XDP program left on the node');
     });

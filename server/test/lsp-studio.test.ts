@@ -3,8 +3,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
+import { SessionController, startLocalAgent } from '@ebpf-studio/remote-agent';
 import { requireKernel, tempDir } from '@ebpf-studio/test-support';
-import { StudioMethods, type ScaffoldResult, type TemplateSummary, type VerifyNowResult } from '../src/lsp/studio-protocol';
+import { StudioMethods, type NodeSummary, type ScaffoldResult, type TemplateSummary, type VerifyNowResult } from '../src/lsp/studio-protocol';
 import type { ExplorerData } from '../src/explorer';
 import { LspSession } from './lsp-session';
 
@@ -81,6 +82,33 @@ describe('studio requests of the language server (this machine)', () => {
       assert.ok(rejected.instructions.length > 0);
       assert.ok(rejected.instructions.some((i) => i.line !== undefined), 'instructions carry source lines');
     } finally {
+      await s.dispose();
+    }
+  });
+
+  test('nodes lists this machine first, with the sessions other processes opened on it (as `ebpf-studio run` does)', async (t) => {
+    if (!requireKernel(t)) return;
+    const agent = startLocalAgent();
+    const s = new LspSession();
+    let other: SessionController | undefined;
+    try {
+      other = await SessionController.open(agent, { name: `run-elsewhere-${process.pid}`, leaseMs: 5000 });
+      // no ebpf-studio.yaml in the server's folder or above: this machine is listed all the same
+      await s.initialize({ inventory: '' });
+      const [local, ...rest] = (await s.connection.sendRequest(StudioMethods.nodes, {})) as NodeSummary[];
+      assert.equal(local?.name, 'local');
+      assert.deepEqual(rest, [], 'no inventory, no other node');
+      assert.equal(local.reachable, true, local.error);
+      assert.equal(local.ssh, undefined);
+      assert.equal(local.cluster, undefined);
+      assert.match(local.kernel!, /^\d+\.\d+/);
+      const listed = local.sessions.find((x) => x.id === other!.handle.id);
+      assert.ok(listed, `the other process's session is listed: ${JSON.stringify(local.sessions.map((x) => x.name))}`);
+      assert.equal(listed.name, `run-elsewhere-${process.pid}`);
+      assert.equal(listed.owned, undefined, 'not opened by this server');
+    } finally {
+      await other?.close();
+      agent.dispose();
       await s.dispose();
     }
   });

@@ -47,12 +47,15 @@ function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Kills everything inside (children first) and removes the directories; quiet when already gone. */
-function destroy(path: string): void {
+/**
+ * Kills everything inside (children first) and removes the directories; quiet when already gone. Also for
+ * a cgroup a command under test created (named `ebst-<tag>-<pid>-<n>` below CGROUP_ROOT, so the sweep finds it too).
+ */
+export function destroyCgroup(path: string): void {
   if (!existsSync(path)) return;
   for (const entry of readdirSync(path)) {
     const child = join(path, entry);
-    if (statSync(child).isDirectory()) destroy(child);
+    if (statSync(child).isDirectory()) destroyCgroup(child);
   }
   try {
     writeFileSync(join(path, 'cgroup.kill'), '1');
@@ -83,7 +86,7 @@ function destroy(path: string): void {
 export function sweepStaleCgroups(): void {
   for (const entry of readdirSync(CGROUP_ROOT)) {
     const match = new RegExp(`^${NAME_PREFIX}[a-z0-9]*-(\\d+)-\\d+$`).exec(entry);
-    if (match && !pidAlive(Number(match[1]))) destroy(join(CGROUP_ROOT, entry));
+    if (match && !pidAlive(Number(match[1]))) destroyCgroup(join(CGROUP_ROOT, entry));
   }
 }
 
@@ -121,7 +124,7 @@ export function createCgroup(tag = ''): TestCgroup {
       if (removed) return;
       removed = true;
       forget();
-      destroy(path);
+      destroyCgroup(path);
     },
   };
   const forget = onProcessExit(() => cgroup.remove());

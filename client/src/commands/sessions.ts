@@ -70,7 +70,7 @@ interface AttachmentItem extends QuickPickItem {
   target: DetachParams;
 }
 
-/** Every attachment on the inventory's nodes (sessions without attachments offered as a whole). */
+/** Every attachment on this machine and the inventory's nodes (sessions without attachments offered as a whole). */
 function attachmentItems(nodes: readonly NodeSummary[]): AttachmentItem[] {
   return nodes.flatMap((n) =>
     n.sessions.flatMap((s) =>
@@ -89,7 +89,7 @@ export async function detach(studio: Studio, onChanged: () => void, given?: Deta
     if (!nodes) return;
     const items = attachmentItems(nodes);
     if (items.length === 0) {
-      void window.showInformationMessage('Nothing is attached on the inventory\'s nodes.');
+      void window.showInformationMessage('Nothing is attached on this machine or the inventory\'s nodes.');
       return;
     }
     target = (await window.showQuickPick(items, { title: 'Detach', matchOnDescription: true }))?.target;

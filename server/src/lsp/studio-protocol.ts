@@ -58,10 +58,12 @@ export interface NodesParams {
   timeoutMs?: number;
 }
 
+/** A node of the `nodes` request: 'local' (this machine, always first, without ssh or cluster), then the inventory's. */
 export interface NodeSummary {
   cluster?: string;
   name: string;
-  ssh: string;
+  /** How the node is reached: an ssh_config alias or user@host[:port]; absent for this machine. */
+  ssh?: string;
   reachable: boolean;
   kernel?: string;
   error?: string;

@@ -5,7 +5,11 @@ import type { OwnedSessions } from './owned-sessions';
 
 const DEFAULT_TIMEOUT_MS = 20_000;
 
-function inventoryOf(ctx: StudioContext): Inventory {
+/** This machine, reached through the local agent as verification and `ebpf-studio run` reach it. */
+const LOCAL: NodeTarget = { name: 'local', ssh: 'local', sudo: false };
+
+/** The inventory's nodes; none when the workspace has no ebpf-studio.yaml at its root or above and the setting names none. */
+function inventoryNodes(ctx: StudioContext): readonly NodeTarget[] {
   const configured = ctx.settings().inventory;
   let inventory: Inventory | undefined;
   try {
@@ -13,8 +17,8 @@ function inventoryOf(ctx: StudioContext): Inventory {
   } catch (err) {
     fail((err as Error).message);
   }
-  if (!inventory) fail('no ebpf-studio.yaml in the workspace folder or above: create one with clusters and nodes, or set ebpfStudio.inventory');
-  return inventory;
+  // a node named "local" would be this machine anyway: the agent of 'local' is always the local one
+  return (inventory?.nodes ?? []).filter((n) => n.name !== LOCAL.name);
 }
 
 function within<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -26,7 +30,7 @@ function within<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 
 async function probe(ctx: StudioContext, owned: OwnedSessions, node: NodeTarget, timeoutMs: number): Promise<NodeSummary> {
-  const base = { ...(node.cluster ? { cluster: node.cluster } : {}), name: node.name, ssh: node.ssh };
+  const base = { ...(node.cluster ? { cluster: node.cluster } : {}), name: node.name, ...(node === LOCAL ? {} : { ssh: node.ssh }) };
   try {
     const { info, sessions } = await within(
       (async () => {
@@ -53,8 +57,11 @@ async function probe(ctx: StudioContext, owned: OwnedSessions, node: NodeTarget,
   }
 }
 
-/** The inventory's nodes, probed in parallel (kernel, sessions with attachments and maps), each within the timeout. */
+/**
+ * This machine first, then the inventory's nodes, probed in parallel (kernel, sessions with attachments and
+ * maps), each within the timeout. Every session of a node is listed, also those other processes opened
+ * (an `ebpf-studio run` in a terminal, an `ebpf-studio attach`), so their maps and traces can be reached.
+ */
 export function nodes(ctx: StudioContext, owned: OwnedSessions, params: NodesParams | undefined): Promise<NodeSummary[]> {
-  const inventory = inventoryOf(ctx);
-  return Promise.all(inventory.nodes.map((n) => probe(ctx, owned, n, params?.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
+  return Promise.all([LOCAL, ...inventoryNodes(ctx)].map((n) => probe(ctx, owned, n, params?.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
 }
