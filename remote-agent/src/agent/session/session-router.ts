@@ -7,7 +7,7 @@ import type { MessageConnection, RequestType } from 'vscode-jsonrpc';
 import { createMessageConnection, SocketMessageReader, SocketMessageWriter } from 'vscode-jsonrpc/node';
 import { EventsNotification, SessionListRequest, type EventBatch, type SessionHandle, type SessionInfo, type SessionOpenParams } from '../../session-protocol';
 import { Journal } from './journal';
-import { runDir, SESSION_ID, sessionPaths } from './run-dir';
+import { pruneSessionLogs, runDir, SESSION_ID, sessionPaths } from './run-dir';
 import type { SessionHostConfig } from './session-host';
 
 const HOST_START_TIMEOUT_MS = 10_000;
@@ -31,6 +31,7 @@ export class SessionRouter {
   async open(params: SessionOpenParams): Promise<SessionHandle> {
     const id = randomBytes(8).toString('hex');
     const token = randomBytes(32).toString('hex');
+    pruneSessionLogs();
     const log = openSync(join(runDir(), `${id}.log`), 'a', 0o600);
     const child = fork(this.entry, ['--session-host', id], { detached: true, stdio: ['ignore', log, log, 'ipc'] });
     await new Promise<void>((resolve, reject) => {
