@@ -6,7 +6,8 @@ export * from './session-protocol';
 export { SessionController } from './controller/session-controller';
 export { AttachTargetError, resolveAttachTarget } from './controller/attach-target';
 export { connectNode } from './controller/connect-node';
-export type { ConnectNodeOptions, NodeConnection, NodeConnectionTimings } from './controller/connect-node';
+export type { AgentWait, ConnectNodeOptions, NodeConnection, NodeConnectionTimings } from './controller/connect-node';
+export { raceAbort, SharedAttempt, whenAborted } from './controller/shared-attempt';
 export { INVENTORY_FILE, InventoryError, findInventory, loadInventory, openInventory, parseDuration, parseInventory, resolveCluster, resolveNode } from './controller/inventory';
 export type { Inventory, InventoryProblem, NodeTarget, Position } from './controller/inventory';
 export { defaultCacheDir, defaultPayloadDir, loadAgentPayload, MINIMUM_NODE_MAJOR, NODE_RUNTIME_VERSION } from './controller/payload';
@@ -22,5 +23,5 @@ export type { CommandResult, ConnectTimings, SshConnectOptions } from './control
 export { AGENT_COMMAND } from './controller/ssh/bootstrap-script';
 export { preflightProblems } from './controller/ssh/probe';
 export type { NodeProbe, PreflightProblem } from './controller/ssh/probe';
-export type { BootstrapReport } from './controller/ssh/bootstrap';
+export type { BootstrapProgress, BootstrapReport } from './controller/ssh/bootstrap';
 export { isPlainName } from './controller/ssh/target';

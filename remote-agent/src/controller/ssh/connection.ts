@@ -232,18 +232,36 @@ export class SshConnection {
 
   /** The connection's SFTP session, opened once and shared. */
   sftp(): Promise<SFTPWrapper> {
-    this.sftpSession ??= this.openSession<SFTPWrapper>('SFTP', (cb) => this.client.sftp(cb)).then((sftp) => {
+    if (this.sftpSession) return this.sftpSession;
+    const forget = (): void => {
+      if (this.sftpSession === opening) this.sftpSession = undefined;
+    };
+    const opening = this.openSession<SFTPWrapper>('SFTP', (cb) => this.client.sftp(cb)).then((sftp) => {
       // A fatal SFTP error also fails the pending requests and closes the session, which they report.
       sftp.on('error', () => undefined);
-      sftp.once('close', () => {
-        this.sftpSession = undefined;
-      });
+      sftp.once('close', forget);
       return sftp;
     }, (err: unknown) => {
-      this.sftpSession = undefined;
+      forget();
       throw err;
     });
-    return this.sftpSession;
+    this.sftpSession = opening;
+    return opening;
+  }
+
+  /**
+   * Closes the SFTP session, abandoning its transfers: nothing more is sent for them (at most what is
+   * already on the way, within the channel's window, still arrives). The next sftp() opens a new session.
+   * Resolves when the server has closed it, or the connection has.
+   */
+  async closeSftp(): Promise<void> {
+    const session = this.sftpSession;
+    this.sftpSession = undefined;
+    const sftp = await session?.catch(() => undefined);
+    if (!sftp) return;
+    const closed = new Promise<void>((resolve) => sftp.once('close', () => resolve()));
+    sftp.end();
+    await Promise.race([closed, this.whenClosed().catch(() => undefined)]);
   }
 
   /** A TCP stream from the node to `target` (direct-tcpip; does not use a session slot). */
