@@ -1,6 +1,7 @@
-import { openInventory, SessionListRequest, type Inventory, type NodeTarget } from '@ebpf-studio/remote-agent';
+import { openInventory, raceAbort, SessionListRequest, type Inventory, type NodeTarget } from '@ebpf-studio/remote-agent';
+import type { CancellationToken } from 'vscode-languageserver/node';
 import type { NodeSummary, NodesParams } from '../studio-protocol';
-import { agentOf, fail, type StudioContext } from './context';
+import { fail, targetOf, type StudioContext } from './context';
 import type { OwnedSessions } from './owned-sessions';
 
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -17,25 +18,32 @@ function inventoryOf(ctx: StudioContext): Inventory {
   return inventory;
 }
 
-function within<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+/** Fires when the request is cancelled or `ms` have passed, whichever comes first. */
+function deadline(token: CancellationToken, ms: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${ms} ms`)), ms);
+  const listener = token.onCancellationRequested(() => controller.abort(new Error('cancelled')));
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer);
+      listener.dispose();
+    },
+  };
 }
 
-async function probe(ctx: StudioContext, owned: OwnedSessions, node: NodeTarget, timeoutMs: number): Promise<NodeSummary> {
+/**
+ * One node: its kernel and sessions. Looking never uploads our agent: a node that has never had it is
+ * listed with the kernel its probe found and agentInstalled false (the first verify or attach there
+ * uploads it, with a progress the user can cancel).
+ */
+async function probe(ctx: StudioContext, owned: OwnedSessions, node: NodeTarget, timeoutMs: number, token: CancellationToken): Promise<NodeSummary> {
   const base = { ...(node.cluster ? { cluster: node.cluster } : {}), name: node.name, ssh: node.ssh };
+  const { signal, clear } = deadline(token, timeoutMs);
   try {
-    const { info, sessions } = await within(
-      (async () => {
-        const agent = await agentOf(ctx, node.name);
-        const [info, sessions] = await Promise.all([agent.info(), agent.request(SessionListRequest)]);
-        return { info, sessions };
-      })(),
-      timeoutMs,
-    );
+    const look = await targetOf(ctx, node.name).look(signal);
+    if (!('agent' in look)) return { ...base, reachable: true, kernel: look.kernelRelease, agentInstalled: false, sessions: [] };
+    const [info, sessions] = await raceAbort(Promise.all([look.agent.info(), look.agent.request(SessionListRequest)]), signal);
     return {
       ...base,
       reachable: true,
@@ -50,11 +58,13 @@ async function probe(ctx: StudioContext, owned: OwnedSessions, node: NodeTarget,
     };
   } catch (err) {
     return { ...base, reachable: false, error: (err as Error).message, sessions: [] };
+  } finally {
+    clear();
   }
 }
 
 /** The inventory's nodes, probed in parallel (kernel, sessions with attachments and maps), each within the timeout. */
-export function nodes(ctx: StudioContext, owned: OwnedSessions, params: NodesParams | undefined): Promise<NodeSummary[]> {
+export function nodes(ctx: StudioContext, owned: OwnedSessions, params: NodesParams | undefined, token: CancellationToken): Promise<NodeSummary[]> {
   const inventory = inventoryOf(ctx);
-  return Promise.all(inventory.nodes.map((n) => probe(ctx, owned, n, params?.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
+  return Promise.all(inventory.nodes.map((n) => probe(ctx, owned, n, params?.timeoutMs ?? DEFAULT_TIMEOUT_MS, token)));
 }
