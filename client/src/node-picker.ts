@@ -23,7 +23,7 @@ function items(nodes: readonly NodeSummary[]): NodeItem[] {
     ...nodes.map((n) => ({
       node: n.name,
       label: n.reachable ? n.name : `$(warning) ${n.name}`,
-      description: [n.cluster, n.kernel ? `kernel ${n.kernel}` : undefined].filter(Boolean).join(' · '),
+      description: [n.cluster, n.kernel ? `kernel ${n.kernel}` : undefined, n.agentInstalled === false ? 'agent not installed yet' : undefined].filter(Boolean).join(' · '),
       ...(n.reachable ? {} : { detail: `unreachable: ${n.error ?? 'no answer'}` }),
     })),
   ];

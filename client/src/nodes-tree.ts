@@ -45,7 +45,7 @@ function item(e: NodesElement): TreeItem {
         id: `node/${e.node.name}`,
         contextValue: 'node',
         iconPath: new ThemeIcon(e.node.reachable ? 'vm-active' : 'vm-outline'),
-        description: e.node.reachable ? `kernel ${e.node.kernel ?? '?'}` : 'unreachable',
+        description: e.node.reachable ? `kernel ${e.node.kernel ?? '?'}${e.node.agentInstalled === false ? ' · agent not installed yet' : ''}` : 'unreachable',
         tooltip: e.node.reachable ? `${e.node.ssh} · kernel ${e.node.kernel ?? '?'}` : `${e.node.ssh}: ${e.node.error ?? 'no answer'}`,
       });
     case 'session':
