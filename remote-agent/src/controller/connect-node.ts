@@ -2,7 +2,8 @@
  * A controller's connection to one node: SSH (one multiplexed connection), the probe, and — on first
  * use — the bootstrapped agent as an AgentClient, the same type the local agent gives, so every engine
  * call works unchanged against a node's kernel. Connecting and bootstrapping can be cancelled: each
- * caller of agent() may leave with its AbortSignal, and the bootstrap stops when no caller is left.
+ * caller of agent() may leave with its AbortSignal, and the bootstrap stops when no caller is left — in
+ * the middle of an upload by resetting the connection (nothing queued is sent; connect again).
  */
 import { performance } from 'node:perf_hooks';
 import { AgentError, type AgentClient } from './agent-client';
@@ -60,7 +61,7 @@ export interface NodeConnection {
   readonly ssh: SshConnection;
   /** Bytes on the wire so far. */
   bytes(): { sent: number; received: number };
-  /** The node's agent, bootstrapped on first use (and again if it died, or the last bootstrap failed or was cancelled). */
+  /** The node's agent, bootstrapped on first use (and again if it died, or the last bootstrap failed or was cancelled before uploading). */
   agent(wait?: AgentWait): Promise<AgentClient>;
   /**
    * The agent if it runs or starts without uploading anything (the node has this agent and a Node.js);

@@ -2,8 +2,8 @@
  * Bootstrap after the probe: preflight, upload the payload when the node lacks this version (and the
  * Node runtime when the node has no Node.js ≥ 18), then start the agent. Uploads go to temporary names
  * and a completion marker is written last, so an interrupted bootstrap is simply done again. A bootstrap
- * can be cancelled: an upload under way stops (its SFTP session is closed), nothing is started, and the
- * next bootstrap removes the partial file.
+ * can be cancelled: nothing more is started, and an upload under way stops at once by resetting the
+ * connection (connect again to bootstrap afresh); the next bootstrap removes the partial file.
  */
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -30,7 +30,7 @@ export interface BootstrapOptions {
   /** Bytes uploaded so far and the total planned, as the upload goes. */
   onUploadProgress?: (bytes: number, total: number) => void;
   onProgress?: (progress: BootstrapProgress) => void;
-  /** Cancels the bootstrap: the upload under way stops and nothing is started; it rejects with the signal's reason. */
+  /** Cancels the bootstrap (it rejects with the signal's reason): nothing more is started; during an upload the connection is reset. */
   signal?: AbortSignal;
   log?: (line: string) => void;
 }
@@ -104,10 +104,9 @@ async function upload(connection: SshConnection, probe: NodeProbe, arch: NodeArc
     return { payloadBytes, payloadFiles, uploadMs, runtimeBytes: runtimeSize, runtimeStarted };
   } catch (err) {
     if (!signal?.aborted) throw err;
-    const stopped = performance.now();
-    await connection.closeSftp();
+    connection.reset();
     const at = current ? ` while uploading ${PART_NAMES[current.what]} (${megabytes(current.bytes)} of ${megabytes(current.total)} MB sent)` : '';
-    options.log?.(`${where}: bootstrap cancelled${at}: the upload stopped (SFTP session closed in ${(performance.now() - stopped).toFixed(0)} ms); the partial file is never used and the next bootstrap removes it`);
+    options.log?.(`${where}: bootstrap cancelled${at}: the upload stopped (connection reset); the partial file is never used and the next bootstrap removes it`);
     throw err;
   }
 }

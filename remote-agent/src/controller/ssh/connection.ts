@@ -232,36 +232,18 @@ export class SshConnection {
 
   /** The connection's SFTP session, opened once and shared. */
   sftp(): Promise<SFTPWrapper> {
-    if (this.sftpSession) return this.sftpSession;
-    const forget = (): void => {
-      if (this.sftpSession === opening) this.sftpSession = undefined;
-    };
-    const opening = this.openSession<SFTPWrapper>('SFTP', (cb) => this.client.sftp(cb)).then((sftp) => {
+    this.sftpSession ??= this.openSession<SFTPWrapper>('SFTP', (cb) => this.client.sftp(cb)).then((sftp) => {
       // A fatal SFTP error also fails the pending requests and closes the session, which they report.
       sftp.on('error', () => undefined);
-      sftp.once('close', forget);
+      sftp.once('close', () => {
+        this.sftpSession = undefined;
+      });
       return sftp;
     }, (err: unknown) => {
-      forget();
+      this.sftpSession = undefined;
       throw err;
     });
-    this.sftpSession = opening;
-    return opening;
-  }
-
-  /**
-   * Closes the SFTP session, abandoning its transfers: nothing more is sent for them (at most what is
-   * already on the way, within the channel's window, still arrives). The next sftp() opens a new session.
-   * Resolves when the server has closed it, or the connection has.
-   */
-  async closeSftp(): Promise<void> {
-    const session = this.sftpSession;
-    this.sftpSession = undefined;
-    const sftp = await session?.catch(() => undefined);
-    if (!sftp) return;
-    const closed = new Promise<void>((resolve) => sftp.once('close', () => resolve()));
-    sftp.end();
-    await Promise.race([closed, this.whenClosed().catch(() => undefined)]);
+    return this.sftpSession;
   }
 
   /** A TCP stream from the node to `target` (direct-tcpip; does not use a session slot). */
@@ -286,6 +268,16 @@ export class SshConnection {
       this.onClose(() => resolve());
       this.client.end();
     });
+  }
+
+  /**
+   * Drops the connection at once and discards what is queued to send (a TCP reset): how a cancelled
+   * upload stops without the node receiving the megabytes already queued (a closed SFTP channel would
+   * still get its whole window, seconds on a slow link). A jumped connection ends its forwarded channel.
+   */
+  reset(): void {
+    this.transport?.resetAndDestroy();
+    this.client.destroy();
   }
 
   /** Drops the connection at once, as a network failure would (tests use it to interrupt work). */

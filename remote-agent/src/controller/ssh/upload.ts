@@ -3,7 +3,7 @@
  * (`<name>.part-<random>`) and is renamed over its final name when complete (OpenSSH's posix-rename);
  * the caller writes a completion marker last, and nothing runs from a directory without it. Every
  * operation fails as soon as the connection drops (ssh2 would leave it waiting forever) or the signal
- * given to open() fires (the caller then closes the SFTP session to stop what is under way).
+ * given to open() fires (the caller then stops what is under way: the bootstrap resets the connection).
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
