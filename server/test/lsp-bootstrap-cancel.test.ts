@@ -84,6 +84,7 @@ describe('verify on a node without Node.js over a slow link: progress, cancel, a
       const messages: string[] = [];
       const cancel = new CancellationTokenSource();
       let cancelledAt = 0;
+      let cancelledMb = 0;
       const workDoneToken = 'verify-slow-1';
       s.connection.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
         if (value.kind === 'end' || !value.message) return;
@@ -91,6 +92,7 @@ describe('verify on a node without Node.js over a slow link: progress, cancel, a
         const m = UPLOAD.exec(value.message);
         if (m?.[1] === 'the Node runtime' && Number(m[2]) >= CANCEL_AT_MB && cancelledAt === 0) {
           cancelledAt = performance.now();
+          cancelledMb = Number(m[2]);
           cancel.cancel();
         }
       });
@@ -115,7 +117,8 @@ describe('verify on a node without Node.js over a slow link: progress, cancel, a
       await until(() => (sftp().length === 0 ? true : undefined), 5000, () => `sftp-server still runs on the node (${sftp().join(', ')})`);
       const half = parts(node);
       assert.equal(half.length, 1, `one partial runtime archive: ${JSON.stringify(half)}`);
-      assert.ok(half[0]!.bytes < 20_000_000, `the part holds ${half[0]!.bytes} bytes`);
+      // The connection is reset: the ≈2 MB the SFTP channel's window lets be under way is not delivered.
+      assert.ok(half[0]!.bytes < (cancelledMb + 1.5) * 1_000_000, `the part holds ${half[0]!.bytes} bytes; ${cancelledMb} MB were reported sent when cancelled`);
       assert.ok(!existsSync(join(cacheOf(node), `node-v${NODE_RUNTIME_VERSION}-linux-x64`)), 'no runtime was unpacked');
 
       node.unlimitManagementIngress();
