@@ -36,7 +36,7 @@ export async function attach(studio: Studio, onChanged: () => void): Promise<Att
   const uri = document.uri.toString();
   const verifyParams: VerifyOnParams = { uri, targets: [node] };
   const verify = async (): Promise<VerifyOnResult> => {
-    const result = await window.withProgress({ location: ProgressLocation.Notification, title: `Verifying on ${node}…`, cancellable: true }, (progress, token) =>
+    const result = await window.withProgress({ location: ProgressLocation.Notification, title: `Verifying on ${node}`, cancellable: true }, (progress, token) =>
       studio.requestWithProgress<VerifyOnResult>(StudioMethods.verifyOn, verifyParams, progress, token),
     );
     const unreachable = result.unreachable.find((u) => u.node === node);
@@ -57,7 +57,7 @@ export async function attach(studio: Studio, onChanged: () => void): Promise<Att
   if (to === undefined) return undefined;
   const params: AttachParams = { uri, program: program.name, node, ...(to.trim() ? { to: to.trim() } : {}) };
   const result = await studio.withRetry(`Attaching ${program.name} on ${node}`, () =>
-    window.withProgress({ location: ProgressLocation.Notification, title: `Attaching ${program.name} on ${node}…`, cancellable: true }, (progress, token) =>
+    window.withProgress({ location: ProgressLocation.Notification, title: `Attaching ${program.name} on ${node}`, cancellable: true }, (progress, token) =>
       studio.requestWithProgress<AttachResult>(StudioMethods.attach, params, progress, token),
     ),
   );
