@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openBrowser, type HeadlessBrowser } from './browser';
 import { makeTempDir, removeTempDir } from './cleanup';
@@ -21,6 +21,11 @@ export interface SessionOptions {
   files: Record<string, string>;
   /** User settings on top of the harness's quiet defaults. */
   settings?: Record<string, unknown>;
+  /**
+   * Files for the XDG cache directory code-server and the extension see (relative path → a file on this
+   * machine): what the extension would otherwise fetch, e.g. the Node runtime it uploads to bare nodes.
+   */
+  cachedFiles?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -84,6 +89,11 @@ export async function startSession(options: SessionOptions): Promise<Session> {
   }
   const dirs = codeServerDirs(root);
   writeUserSettings(dirs, options.settings ?? {});
+  for (const [path, source] of Object.entries(options.cachedFiles ?? {})) {
+    const target = join(dirs.xdg, 'cache', path);
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(source, target);
+  }
   let codeServer: CodeServer | undefined;
   let browser: HeadlessBrowser | undefined;
   let workbench: Workbench | undefined;

@@ -106,6 +106,21 @@ export class WorkbenchUi {
     return (await toast.innerText()).replace(/\s+/g, ' ').trim();
   }
 
+  /** The texts of the notification toasts shown now. */
+  async notificationTexts(): Promise<string[]> {
+    return this.page.locator('.notification-toast-container').evaluateAll((toasts) => toasts.map((t) => (t as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
+  }
+
+  /** Click a button (e.g. Cancel) of the notification toast whose text matches. */
+  async clickNotificationButton(text: RegExp, button: string, timeoutMs = 5000): Promise<void> {
+    await this.notification(text).getByRole('button', { name: button }).click({ timeout: timeoutMs });
+  }
+
+  /** Wait until no notification toast's text matches. */
+  async waitForNoNotification(text: RegExp, timeoutMs: number): Promise<void> {
+    await this.notification(text).waitFor({ state: 'hidden', timeout: timeoutMs });
+  }
+
   /** Close every notification toast (Escape on each would also close quick inputs). */
   async clearNotifications(): Promise<void> {
     // a toast may close itself while we go: a short timeout, not the default 30 s, for one that went

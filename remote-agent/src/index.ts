@@ -10,7 +10,7 @@ export type { AgentWait, ConnectNodeOptions, NodeConnection, NodeConnectionTimin
 export { raceAbort, SharedAttempt, whenAborted } from './controller/shared-attempt';
 export { INVENTORY_FILE, InventoryError, findInventory, loadInventory, openInventory, parseDuration, parseInventory, resolveCluster, resolveNode } from './controller/inventory';
 export type { Inventory, InventoryProblem, NodeTarget, Position } from './controller/inventory';
-export { defaultCacheDir, defaultPayloadDir, loadAgentPayload, MINIMUM_NODE_MAJOR, NODE_RUNTIME_VERSION } from './controller/payload';
+export { defaultCacheDir, defaultPayloadDir, loadAgentPayload, MINIMUM_NODE_MAJOR, NODE_RUNTIME_VERSION, nodeRuntimeArchive } from './controller/payload';
 export type { AgentPayload, NodeArch, PayloadFile } from './controller/payload';
 export { SshError } from './controller/ssh/errors';
 export type { SshErrorKind } from './controller/ssh/errors';
