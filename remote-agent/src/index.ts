@@ -7,7 +7,7 @@ export { SessionController } from './controller/session-controller';
 export { AttachTargetError, resolveAttachTarget } from './controller/attach-target';
 export { connectNode } from './controller/connect-node';
 export type { AgentWait, ConnectNodeOptions, NodeConnection, NodeConnectionTimings } from './controller/connect-node';
-export { raceAbort, SharedAttempt, whenAborted } from './controller/shared-attempt';
+export { raceAbort, SharedAttempt } from './controller/shared-attempt';
 export { INVENTORY_FILE, InventoryError, findInventory, loadInventory, openInventory, parseDuration, parseInventory, resolveCluster, resolveNode } from './controller/inventory';
 export type { Inventory, InventoryProblem, NodeTarget, Position } from './controller/inventory';
 export { defaultCacheDir, defaultPayloadDir, loadAgentPayload, MINIMUM_NODE_MAJOR, NODE_RUNTIME_VERSION, nodeRuntimeArchive } from './controller/payload';

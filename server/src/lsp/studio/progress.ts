@@ -8,7 +8,7 @@ const MB = 1_000_000;
 const megabytes = (bytes: number): string => (bytes / MB).toFixed(1);
 
 /** What a target is doing, as the progress notification says it: "uploading the Node runtime 12.3/42.7 MB". */
-export function describeProgress(progress: VerifyProgress): string {
+function describeProgress(progress: VerifyProgress): string {
   switch (progress.step) {
     case 'connect':
       return 'connecting over SSH';
