@@ -17,8 +17,9 @@ function cancelled(err: unknown): boolean {
 export class Studio {
   constructor(readonly client: LanguageClient) {}
 
+  /** `params` travel by name; an absent token is not passed on (as a trailing undefined, the params would go as a list `[params, null]`). */
   request<R>(method: string, params: object, token?: CancellationToken): Promise<R> {
-    return this.client.sendRequest<R>(method, params, token);
+    return token ? this.client.sendRequest<R>(method, params, token) : this.client.sendRequest<R>(method, params);
   }
 
   /**
