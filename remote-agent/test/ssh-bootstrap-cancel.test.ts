@@ -95,7 +95,7 @@ describe('cancelling a bootstrap onto a namespace node without Node.js (real ssh
     await assert.rejects(waiting, isAbort);
     const releasedMs = performance.now() - cancelledAt;
     assert.ok(cancelledAt > 0, 'the runtime upload was under way when cancelled');
-    assert.ok(releasedMs < 100, `the caller is released at once (${releasedMs.toFixed(1)} ms)`);
+    assert.ok(releasedMs < 250, `the caller is released at once (${releasedMs.toFixed(1)} ms)`);
 
     // The connection is reset: its SFTP server process on the node ends, so the partial file cannot grow.
     await until(() => sftpServers(node).length === 0, 5000, () => `sftp-server still runs on the node (pids ${sftpServers(node).join(', ')})`);
