@@ -20,7 +20,7 @@ function items(nodes: readonly NodeSummary[]): NodeItem[] {
   return nodes.map((n) => ({
     node: n.name,
     label: n.reachable ? n.name : `$(warning) ${n.name}`,
-    description: [n.ssh === undefined ? 'this machine' : n.cluster, n.kernel ? `kernel ${n.kernel}` : undefined].filter(Boolean).join(' · '),
+    description: [n.ssh === undefined ? 'this machine' : n.cluster, n.kernel ? `kernel ${n.kernel}` : undefined, n.agentInstalled === false ? 'agent not installed yet' : undefined].filter(Boolean).join(' · '),
     ...(n.reachable ? {} : { detail: `unreachable: ${n.error ?? 'no answer'}` }),
   }));
 }

@@ -52,7 +52,7 @@ function item(e: NodesElement): TreeItem {
         id: `node/${e.node.name}`,
         contextValue: 'node',
         iconPath: new ThemeIcon(e.node.reachable ? 'vm-active' : 'vm-outline'),
-        description: `${e.node.ssh === undefined ? 'this machine · ' : ''}${e.node.reachable ? `kernel ${e.node.kernel ?? '?'}` : 'unreachable'}`,
+        description: `${e.node.ssh === undefined ? 'this machine · ' : ''}${e.node.reachable ? `kernel ${e.node.kernel ?? '?'}${e.node.agentInstalled === false ? ' · agent not installed yet' : ''}` : 'unreachable'}`,
         tooltip: e.node.reachable ? `${whereIs(e.node)} · kernel ${e.node.kernel ?? '?'}` : `${whereIs(e.node)}: ${e.node.error ?? 'no answer'}`,
       });
     case 'session':

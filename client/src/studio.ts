@@ -1,5 +1,7 @@
-import { CancellationError, window, type CancellationToken } from 'vscode';
-import { LSPErrorCodes, ResponseError, type LanguageClient } from 'vscode-languageclient/node';
+import { randomUUID } from 'node:crypto';
+import type { WorkDoneParams } from '@ebpf-studio/studio-protocol';
+import { CancellationError, window, type CancellationToken, type Progress } from 'vscode';
+import { LSPErrorCodes, ResponseError, WorkDoneProgress, type LanguageClient } from 'vscode-languageclient/node';
 
 /** The message of whatever a request rejected with. */
 export function reason(err: unknown): string {
@@ -15,8 +17,25 @@ function cancelled(err: unknown): boolean {
 export class Studio {
   constructor(readonly client: LanguageClient) {}
 
+  /** `params` travel by name; an absent token is not passed on (as a trailing undefined, the params would go as a list `[params, null]`). */
   request<R>(method: string, params: object, token?: CancellationToken): Promise<R> {
-    return this.client.sendRequest<R>(method, params, token);
+    return token ? this.client.sendRequest<R>(method, params, token) : this.client.sendRequest<R>(method, params);
+  }
+
+  /**
+   * A long request whose server reports what it is doing (LSP work-done progress, e.g. "uploading the
+   * Node runtime 12.3/42.7 MB") into a progress notification's message; its Cancel cancels the request.
+   */
+  async requestWithProgress<R>(method: string, params: WorkDoneParams, progress: Progress<{ message?: string }>, token: CancellationToken): Promise<R> {
+    const workDoneToken = randomUUID();
+    const listening = this.client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
+      if (value.kind !== 'end' && value.message) progress.report({ message: value.message });
+    });
+    try {
+      return await this.client.sendRequest<R>(method, { ...params, workDoneToken }, token);
+    } finally {
+      listening.dispose();
+    }
   }
 
   /**

@@ -31,6 +31,11 @@ export interface SessionOptions {
   runAs?: RunAs;
   /** Runs once the files are written, before code-server starts (e.g. a project made by the CLI, there from the workspace's start). */
   prepare?: (folder: string) => void | Promise<void>;
+  /**
+   * Files for the XDG cache directory code-server and the extension see (relative path → a file on this
+   * machine): what the extension would otherwise fetch, e.g. the Node runtime it uploads to bare nodes.
+   */
+  cachedFiles?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -118,6 +123,11 @@ export async function startSession(options: SessionOptions): Promise<Session> {
   await options.prepare?.(folder);
   const dirs = codeServerDirs(root);
   writeUserSettings(dirs, options.settings ?? {});
+  for (const [path, source] of Object.entries(options.cachedFiles ?? {})) {
+    const target = join(dirs.xdg, 'cache', path);
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(source, target);
+  }
   const { runAs } = options;
   const vsix = runAs ? handOverSession(root, folder, dirs, runAs, options.vsix) : options.vsix;
   let codeServer: CodeServer | undefined;

@@ -149,8 +149,8 @@ export class WorkbenchUi {
     return (await toast.innerText()).replace(/\s+/g, ' ').trim();
   }
 
-  /** Click a button of the shown notification whose text matches (a toast or a row of the Notifications list). */
-  async clickNotificationButton(text: RegExp, button: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+  /** Click a button (e.g. Cancel, Open Settings) of the shown notification whose text matches (a toast or a row of the Notifications list). */
+  async clickNotificationButton(text: RegExp, button: string, timeoutMs = 10_000): Promise<void> {
     await this.notification(text).getByRole('button', { name: button, exact: true }).click({ timeout: timeoutMs });
   }
 
@@ -185,6 +185,16 @@ export class WorkbenchUi {
   async closeModalEditor(timeoutMs = 10_000): Promise<void> {
     await this.page.getByRole('button', { name: /^Close Modal Editor/ }).click({ timeout: timeoutMs });
     await this.page.locator('.modal-editor-part').waitFor({ state: 'hidden', timeout: timeoutMs });
+  }
+
+  /** The texts of the notification toasts shown now. */
+  async notificationTexts(): Promise<string[]> {
+    return this.page.locator('.notification-toast-container').evaluateAll((toasts) => toasts.map((t) => (t as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
+  }
+
+  /** Wait until no notification toast's text matches. */
+  async waitForNoNotification(text: RegExp, timeoutMs: number): Promise<void> {
+    await this.notification(text).waitFor({ state: 'hidden', timeout: timeoutMs });
   }
 
   /** Close every notification toast (Escape on each would also close quick inputs). */

@@ -16,6 +16,8 @@ const SERVER = join(__dirname, '..', 'src', 'lsp', 'main.js');
 export class LspSession {
   readonly published: PublishDiagnosticsParams[] = [];
   readonly messages: { type: number; message: string }[] = [];
+  /** What the server logged (window/logMessage). */
+  readonly logs: string[] = [];
   private readonly child: ChildProcess;
   /** The server's process id (benchmarks read its memory use). */
   get pid(): number | undefined {
@@ -38,7 +40,9 @@ export class LspSession {
     this.connection.onNotification('window/showMessage', (m: { type: number; message: string }) => {
       this.messages.push(m);
     });
-    this.connection.onNotification('window/logMessage', () => undefined);
+    this.connection.onNotification('window/logMessage', (m: { message: string }) => {
+      this.logs.push(m.message);
+    });
     this.connection.listen();
   }
 

@@ -1,4 +1,4 @@
-import { StudioMethods, type AttachParams, type AttachResult, type DetachParams, type NodeSummary, type VerifyOnResult } from '@ebpf-studio/studio-protocol';
+import { StudioMethods, type AttachParams, type AttachResult, type DetachParams, type NodeSummary, type VerifyOnParams, type VerifyOnResult } from '@ebpf-studio/studio-protocol';
 import { ProgressLocation, window, type QuickPickItem } from 'vscode';
 import { activeBpfDocument } from '../bpf-document';
 import { listNodes, pickNode } from '../node-picker';
@@ -34,9 +34,10 @@ export async function attach(studio: Studio, onChanged: () => void): Promise<Att
   const node = await pickNode(studio, 'Attach on node…');
   if (!node) return undefined;
   const uri = document.uri.toString();
+  const verifyParams: VerifyOnParams = { uri, targets: [node] };
   const verify = async (): Promise<VerifyOnResult> => {
-    const result = await window.withProgress({ location: ProgressLocation.Notification, title: `Verifying on ${node}…`, cancellable: true }, (_p, token) =>
-      studio.request<VerifyOnResult>(StudioMethods.verifyOn, { uri, targets: [node] }, token),
+    const result = await window.withProgress({ location: ProgressLocation.Notification, title: `Verifying on ${node}`, cancellable: true }, (progress, token) =>
+      studio.requestWithProgress<VerifyOnResult>(StudioMethods.verifyOn, verifyParams, progress, token),
     );
     const unreachable = result.unreachable.find((u) => u.node === node);
     if (unreachable) throw new Error(`node ${node} cannot be reached: ${unreachable.error}`);
@@ -56,8 +57,8 @@ export async function attach(studio: Studio, onChanged: () => void): Promise<Att
   if (to === undefined) return undefined;
   const params: AttachParams = { uri, program: program.name, node, ...(to.trim() ? { to: to.trim() } : {}) };
   const result = await studio.withRetry(`Attaching ${program.name} on ${node}`, () =>
-    window.withProgress({ location: ProgressLocation.Notification, title: `Attaching ${program.name} on ${node}…`, cancellable: true }, (_p, token) =>
-      studio.request<AttachResult>(StudioMethods.attach, params, token),
+    window.withProgress({ location: ProgressLocation.Notification, title: `Attaching ${program.name} on ${node}`, cancellable: true }, (progress, token) =>
+      studio.requestWithProgress<AttachResult>(StudioMethods.attach, params, progress, token),
     ),
   );
   if (!result) return undefined;

@@ -47,8 +47,8 @@ export async function verifyOnNode(studio: Studio): Promise<void> {
   if (!targets) return;
   const params: VerifyOnParams = { uri: document.uri.toString(), targets };
   const run = (): PromiseLike<VerifyOnResult> =>
-    window.withProgress({ location: ProgressLocation.Notification, title: `Verifying on ${targets.join(', ')}…`, cancellable: true }, (_p, token) =>
-      studio.request<VerifyOnResult>(StudioMethods.verifyOn, params, token),
+    window.withProgress({ location: ProgressLocation.Notification, title: `Verifying on ${targets.join(', ')}`, cancellable: true }, (progress, token) =>
+      studio.requestWithProgress<VerifyOnResult>(StudioMethods.verifyOn, params, progress, token),
     );
   const result = await studio.withRetry(`Verifying on ${targets.join(', ')}`, run);
   if (!result) return;

@@ -82,8 +82,8 @@ export function loadAgentPayload(dir = defaultPayloadDir()): AgentPayload {
   return { dir, hash: hash.digest('hex').slice(0, 16), koffiVersion, common };
 }
 
-/** `npm pack SPEC` into the cache (once); returns the .tgz path. Safe when several processes do it at once. */
-export async function fetchNpmPackage(spec: string, cacheDir = defaultCacheDir()): Promise<string> {
+/** `npm pack SPEC` into the cache (once); returns the .tgz path. Safe when several processes do it at once; the signal kills npm. */
+export async function fetchNpmPackage(spec: string, cacheDir = defaultCacheDir(), signal?: AbortSignal): Promise<string> {
   const target = join(cacheDir, `${spec.replace(/^@/, '').replace(/[/@]/g, '-')}.tgz`);
   if (existsSync(target)) return target;
   mkdirSync(cacheDir, { recursive: true });
@@ -91,8 +91,9 @@ export async function fetchNpmPackage(spec: string, cacheDir = defaultCacheDir()
   try {
     let stdout: string;
     try {
-      ({ stdout } = await run('npm', ['pack', spec, '--pack-destination', scratch, '--json', '--ignore-scripts'], { maxBuffer: 16 * 1024 * 1024 }));
+      ({ stdout } = await run('npm', ['pack', spec, '--pack-destination', scratch, '--json', '--ignore-scripts'], { maxBuffer: 16 * 1024 * 1024, ...(signal ? { signal } : {}) }));
     } catch (err) {
+      if (signal?.aborted) throw signal.reason;
       throw new Error(`cannot fetch ${spec} from the npm registry (npm pack): ${((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').slice(-3).join(' ')}`);
     }
     const [packed] = JSON.parse(stdout) as { filename: string }[];
@@ -105,8 +106,8 @@ export async function fetchNpmPackage(spec: string, cacheDir = defaultCacheDir()
 }
 
 /** The npm registry's package of the pinned Node runtime for `arch`, as a .tgz on this machine. */
-export function nodeRuntimeArchive(arch: NodeArch, cacheDir = defaultCacheDir()): Promise<string> {
-  return fetchNpmPackage(`node-linux-${arch}@${NODE_RUNTIME_VERSION}`, cacheDir);
+export function nodeRuntimeArchive(arch: NodeArch, cacheDir = defaultCacheDir(), signal?: AbortSignal): Promise<string> {
+  return fetchNpmPackage(`node-linux-${arch}@${NODE_RUNTIME_VERSION}`, cacheDir, signal);
 }
 
 /** koffi's binary package for `arch`: x64 ships in the bundle, others are fetched and unpacked once. */

@@ -6,7 +6,16 @@ import type { EngineDiagnostic, VerifyReport } from '../engine/types';
 import type { Verifier, VerifyRequest } from './document-verifier';
 import type { StudioSettings } from './settings';
 import { VerifyFallback } from './studio-protocol';
-import { defaultTarget, localProblem, VerifyTargets, type DefaultTarget, type PassphrasePrompt } from './verify-targets';
+import { defaultTarget, localProblem, VerifyTargets, type DefaultTarget, type PassphrasePrompt, type TargetProgress, type TargetWait } from './verify-targets';
+
+/** What a verification on a target is doing: reaching its agent, then verifying. */
+export type VerifyProgress = TargetProgress | { readonly step: 'verify' };
+
+/** How a caller waits for a verification: its signal abandons reaching the agent (the verification itself follows the CancellationToken). */
+export interface VerifyWait {
+  signal?: AbortSignal;
+  onProgress?: (progress: VerifyProgress) => void;
+}
 
 /**
  * The engine as the language server uses it: warm agents for the configured targets (this machine's,
@@ -40,9 +49,9 @@ export class EngineVerifier implements Verifier {
     return JSON.stringify([s.clangPath, s.cflags, s.includePaths, s.defines, s.caps, s.sets, s.vmlinux, s.verifyTarget, s.inventory, s.sshConfig, this.targetIdentity]);
   }
 
-  private async agentFor(name: string, path: string): Promise<AgentClient> {
+  private async agentFor(name: string, path: string, wait: TargetWait): Promise<AgentClient> {
     const s = this.settings();
-    const agent = await this.targets.get(name, path, { inventory: s.inventory, sshConfig: s.sshConfig }).agent();
+    const agent = await this.targets.get(name, path, { inventory: s.inventory, sshConfig: s.sshConfig }).agent(wait);
     let facts: AgentInfo;
     try {
       facts = await this.infoOf(agent);
@@ -120,9 +129,11 @@ export class EngineVerifier implements Verifier {
     this.warn(message);
   }
 
-  private async verifyOn(name: string, request: VerifyRequest, token: CancellationToken, logLevel?: 2): Promise<VerifyReport> {
+  private async verifyOn(name: string, request: VerifyRequest, token: CancellationToken, options: VerifyOptions): Promise<VerifyReport> {
     const s = this.settings();
-    const agent = await this.agentFor(name, request.path);
+    const { logLevel, wait = {} } = options;
+    const agent = await this.agentFor(name, request.path, wait);
+    wait.onProgress?.({ step: 'verify' });
     return verifySource(request.text, request.path, {
       agent,
       clang: s.clangPath,
@@ -138,16 +149,20 @@ export class EngineVerifier implements Verifier {
     });
   }
 
-  /** One target, retried once on a fresh agent when the agent died under the verification; logLevel 2 keeps every program's full log. */
-  async verifyRestarting(name: string, request: VerifyRequest, token: CancellationToken, logLevel?: 2): Promise<VerifyReport> {
+  /**
+   * One target, retried once on a fresh agent when the agent died under the verification. The document
+   * verifier's runs pass no signal: a newer edit cancels a stale run's verification, never the bootstrap
+   * the next run needs too.
+   */
+  async verifyRestarting(name: string, request: VerifyRequest, token: CancellationToken, options: VerifyOptions = {}): Promise<VerifyReport> {
     const s = this.settings();
-    const before = await this.targets.get(name, request.path, { inventory: s.inventory, sshConfig: s.sshConfig }).agent();
+    const before = await this.targets.get(name, request.path, { inventory: s.inventory, sshConfig: s.sshConfig }).agent(options.wait);
     try {
-      return await this.verifyOn(name, request, token, logLevel);
+      return await this.verifyOn(name, request, token, options);
     } catch (err) {
       if (!before.isClosed || token.isCancellationRequested) throw err;
       this.log(`agent on ${name} lost during a verification (${(err as Error).message}); restarting it`);
-      const report = await this.verifyOn(name, request, token, logLevel);
+      const report = await this.verifyOn(name, request, token, options);
       report.diagnostics.push(note(request.path, `The verification agent stopped during this verification (${(err as Error).message}) and was restarted; this result comes from the new agent.`, 'EBPF-STUDIO-AGENT-RESTARTED'));
       return report;
     }
@@ -185,6 +200,12 @@ export class EngineVerifier implements Verifier {
   dispose(): void {
     void this.targets.dispose();
   }
+}
+
+export interface VerifyOptions {
+  /** 2 keeps every program's full log. */
+  logLevel?: 2;
+  wait?: VerifyWait;
 }
 
 function note(file: string, message: string, code: string, severity: EngineDiagnostic['severity'] = 'information'): EngineDiagnostic {

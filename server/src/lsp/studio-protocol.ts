@@ -38,7 +38,15 @@ export interface ExplorerDataParams {
   uri: string;
 }
 
-export interface VerifyOnParams {
+/**
+ * LSP work-done progress for a long request: the server reports on `$/progress` with this token what the
+ * request is doing (e.g. "east-2: uploading the Node runtime 12.3/42.7 MB"); cancel the request itself.
+ */
+export interface WorkDoneParams {
+  workDoneToken?: string | number;
+}
+
+export interface VerifyOnParams extends WorkDoneParams {
   uri: string;
   /** Node names / ssh targets; 'local' is this machine. */
   targets: string[];
@@ -66,6 +74,8 @@ export interface NodeSummary {
   ssh?: string;
   reachable: boolean;
   kernel?: string;
+  /** false: our agent is not on the node yet (the first verify or attach there uploads it); its sessions are not listed. */
+  agentInstalled?: boolean;
   error?: string;
   sessions: {
     id: string;
@@ -77,7 +87,7 @@ export interface NodeSummary {
   }[];
 }
 
-export interface AttachParams {
+export interface AttachParams extends WorkDoneParams {
   uri: string;
   program: string;
   /** Node name, or 'local'. */

@@ -1,21 +1,38 @@
 import { dirname } from 'node:path';
-import { connectNode, openInventory, resolveNode, startLocalAgent, type AgentClient, type AgentInfo, type NodeConnection } from '@ebpf-studio/remote-agent';
+import { connectNode, openInventory, resolveNode, SharedAttempt, startLocalAgent, type AgentClient, type AgentInfo, type BootstrapProgress, type NodeConnection } from '@ebpf-studio/remote-agent';
+
+/** What a target is doing while a caller waits for its agent: connecting, then the bootstrap's steps. */
+export type TargetProgress = { readonly step: 'connect' } | BootstrapProgress;
+
+/** How one caller waits for a target's agent. */
+export interface TargetWait {
+  /** Releases this caller at once; connecting and bootstrapping stop once no other caller waits for them. */
+  signal?: AbortSignal;
+  onProgress?: (progress: TargetProgress) => void;
+}
+
+/** What a look at a target finds without uploading anything: its agent, or (not installed yet) the kernel its probe found. */
+export type TargetLook = { readonly agent: AgentClient } | { readonly kernelRelease: string };
 
 /** Where verification runs: this machine's agent or a node's, kept connected between verifications. */
 export interface VerifyTarget {
   readonly name: string;
-  agent(): Promise<AgentClient>;
+  agent(wait?: TargetWait): Promise<AgentClient>;
+  /** The agent when it runs or starts without an upload; else the kernel the node's probe found. Never uploads. */
+  look(signal?: AbortSignal): Promise<TargetLook>;
   close(): Promise<void>;
 }
 
 function localTarget(log: (line: string) => void): VerifyTarget {
   let agent: AgentClient | undefined;
+  const local = async (): Promise<AgentClient> => {
+    if (!agent || agent.isClosed) agent = startLocalAgent({ log: (line) => log(`agent: ${line}`) });
+    return agent;
+  };
   return {
     name: 'local',
-    agent: async () => {
-      if (!agent || agent.isClosed) agent = startLocalAgent({ log: (line) => log(`agent: ${line}`) });
-      return agent;
-    },
+    agent: local,
+    look: async () => ({ agent: await local() }),
     close: async () => agent?.dispose(),
   };
 }
@@ -23,30 +40,47 @@ function localTarget(log: (line: string) => void): VerifyTarget {
 /** Asks the person at the editor for an encrypted key's passphrase (undefined: skip that key). */
 export type PassphrasePrompt = (keyFile: string, node: string) => Promise<string | undefined>;
 
-function nodeTarget(name: string, documentPath: string, options: { inventory: string; sshConfig: string }, passphrase: PassphrasePrompt | undefined): VerifyTarget {
-  let connection: Promise<NodeConnection> | undefined;
-  const connect = (): Promise<NodeConnection> => {
+/**
+ * A node over SSH: one connection shared by every caller, opened on first use. A bootstrap that fails
+ * (not one a caller cancelled) drops the connection, so the next use reads the inventory again.
+ */
+function nodeTarget(name: string, documentPath: string, options: { inventory: string; sshConfig: string }, passphrase: PassphrasePrompt | undefined, log: (line: string) => void): VerifyTarget {
+  const connection = new SharedAttempt<NodeConnection>((signal) => {
     const inventory = openInventory(options.inventory ? { config: options.inventory } : { cwd: dirname(documentPath) });
     return connectNode(resolveNode(name, inventory), {
       ...(inventory ? { inventory } : {}),
       ...(options.sshConfig ? { sshConfigFile: options.sshConfig } : {}),
       ...(passphrase ? { passphrase: (keyFile: string) => passphrase(keyFile, name) } : {}),
+      signal,
+      log,
     });
+  }, (c) => !c.ssh.isClosed);
+  const connected = (wait: TargetWait): Promise<NodeConnection> => {
+    if (connection.peek() === undefined) wait.onProgress?.({ step: 'connect' });
+    return connection.get(wait.signal);
   };
   return {
     name,
-    agent: async () => {
-      connection ??= connect();
+    agent: async (wait = {}) => {
+      const c = await connected(wait);
       try {
-        return await (await connection).agent();
+        return await c.agent(wait);
       } catch (err) {
-        connection = undefined;
+        if (!wait.signal?.aborted) {
+          connection.discard(c);
+          await c.close();
+        }
         throw err;
       }
     },
+    look: async (signal) => {
+      const c = await connected(signal ? { signal } : {});
+      const agent = await c.installedAgent(signal);
+      return agent ? { agent } : { kernelRelease: c.info.kernelRelease };
+    },
     close: async () => {
-      const c = await connection?.catch(() => undefined);
-      await c?.close();
+      connection.abort(new Error(`${name}: the language server is closing its connections`));
+      await (await connection.settled())?.close();
     },
   };
 }
@@ -64,7 +98,7 @@ export class VerifyTargets {
     const key = `${name}\0${options.inventory}\0${options.sshConfig}`;
     let target = this.targets.get(key);
     if (!target) {
-      target = name === 'local' ? localTarget(this.log) : nodeTarget(name, documentPath, options, this.passphrase);
+      target = name === 'local' ? localTarget(this.log) : nodeTarget(name, documentPath, options, this.passphrase, this.log);
       this.targets.set(key, target);
     }
     return target;

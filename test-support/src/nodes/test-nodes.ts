@@ -1,6 +1,6 @@
 import { onProcessExit, pidAlive } from '../process-exit';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns, createNetnsPair, pickFreeSubnet, type NetnsPair, type TestNetns } from '../netns';
 import { NODE_USER, writeAccountFiles } from './accounts';
@@ -59,6 +59,15 @@ export interface TestNode {
   /** Takes the management link down inside the node: the controller's packets vanish (a partition). */
   cutManagement(): void;
   restoreManagement(): void;
+  /**
+   * Limits what the node receives on its management link (the controller's uploads) to `bytesPerSecond`:
+   * inside the node's namespace, the link's ingress is redirected to an ifb device that tbf shapes.
+   */
+  limitManagementIngress(bytesPerSecond: number): void;
+  /** Removes that limit (the ifb device and the ingress qdisc). */
+  unlimitManagementIngress(): void;
+  /** Processes whose network namespace is the node's (sshd, its sessions and subsystems, agents). */
+  processes(): { pid: number; command: string }[];
   /** New host keys for sshd (the known_hosts file keeps the old ones); resolves when sshd serves them. */
   rotateHostKeys(): Promise<KeyPair[]>;
 }
@@ -96,6 +105,42 @@ export function sweepStaleNodeDirs(): void {
 
 function ip(args: readonly string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function tc(args: readonly string[]): string {
+  return execFileSync('tc', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The ifb device that shapes a node's management ingress (a name of the node's own namespace). */
+const SHAPER = 'ifb-mgmt';
+
+function limitIngress(netns: TestNetns, ifname: string, bytesPerSecond: number): void {
+  ip(['-n', netns.name, 'link', 'add', SHAPER, 'type', 'ifb']);
+  ip(['-n', netns.name, 'link', 'set', SHAPER, 'up']);
+  // burst above the largest (GRO-merged) packet; latency bounds the queue
+  tc(['-n', netns.name, 'qdisc', 'add', 'dev', SHAPER, 'root', 'tbf', 'rate', `${bytesPerSecond * 8}bit`, 'burst', '131072', 'latency', '200ms']);
+  tc(['-n', netns.name, 'qdisc', 'add', 'dev', ifname, 'handle', 'ffff:', 'ingress']);
+  tc(['-n', netns.name, 'filter', 'add', 'dev', ifname, 'parent', 'ffff:', 'protocol', 'all', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', SHAPER]);
+}
+
+function unlimitIngress(netns: TestNetns, ifname: string): void {
+  tc(['-n', netns.name, 'qdisc', 'del', 'dev', ifname, 'handle', 'ffff:', 'ingress']);
+  ip(['-n', netns.name, 'link', 'del', SHAPER]);
+}
+
+/** Processes in the network namespace at `path`, from /proc. */
+function processesIn(path: string): { pid: number; command: string }[] {
+  const wanted = `net:[${statSync(path).ino}]`;
+  const found: { pid: number; command: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readlinkSync(`/proc/${name}/ns/net`) === wanted) found.push({ pid: Number(name), command: readFileSync(`/proc/${name}/comm`, 'utf8').trim() });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
 }
 
 function ipv4(n: number): string {
@@ -255,6 +300,9 @@ export async function createTestNodes(options: TestNodesOptions): Promise<TestNo
           exec: (cmd, args = []) => execFileSync(...inNode(cmd, args), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
           cutManagement: () => ip(['-n', netns.name, 'link', 'set', 'dev', pair.a.ifname, 'down']),
           restoreManagement: () => ip(['-n', netns.name, 'link', 'set', 'dev', pair.a.ifname, 'up']),
+          limitManagementIngress: (bytesPerSecond) => limitIngress(netns, pair.a.ifname, bytesPerSecond),
+          unlimitManagementIngress: () => unlimitIngress(netns, pair.a.ifname),
+          processes: () => processesIn(netns.path),
           async rotateHostKeys() {
             hostKeys = generateHostKeys(paths);
             process.kill(sshd.pid!, 'SIGHUP');

@@ -270,6 +270,16 @@ export class SshConnection {
     });
   }
 
+  /**
+   * Drops the connection at once and discards what is queued to send (a TCP reset): how a cancelled
+   * upload stops without the node receiving the megabytes already queued (a closed SFTP channel would
+   * still get its whole window, seconds on a slow link). A jumped connection ends its forwarded channel.
+   */
+  reset(): void {
+    this.transport?.resetAndDestroy();
+    this.client.destroy();
+  }
+
   /** Drops the connection at once, as a network failure would (tests use it to interrupt work). */
   destroy(): void {
     this.transport?.destroy();

@@ -2,12 +2,14 @@
  * Uploads over SFTP that are never seen half-written: each file goes to a temporary name
  * (`<name>.part-<random>`) and is renamed over its final name when complete (OpenSSH's posix-rename);
  * the caller writes a completion marker last, and nothing runs from a directory without it. Every
- * operation fails as soon as the connection drops (ssh2 would leave it waiting forever).
+ * operation fails as soon as the connection drops (ssh2 would leave it waiting forever) or the signal
+ * given to open() fires (the caller then stops what is under way: the bootstrap resets the connection).
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { SFTPWrapper } from 'ssh2';
 import type { PayloadFile } from '../payload';
+import { whenAborted } from '../shared-attempt';
 import type { SshConnection } from './connection';
 
 const PART = /\.part-[0-9a-f]{12}$/;
@@ -20,7 +22,13 @@ export interface UploadReport {
 
 interface DirEntry {
   filename: string;
-  attrs: { isDirectory(): boolean };
+  attrs: { isDirectory(): boolean; size: number };
+}
+
+/** A temporary file an interrupted upload left behind. */
+export interface StalePart {
+  readonly path: string;
+  readonly bytes: number;
 }
 
 function isMissing(err: unknown): boolean {
@@ -33,14 +41,20 @@ function temporaryName(path: string): string {
 
 /** The node's files through the connection's SFTP session. Paths are absolute and '/'-separated. */
 export class RemoteFiles {
-  private constructor(private readonly sftp: SFTPWrapper, private readonly closed: Promise<never>) {}
+  private constructor(
+    private readonly sftp: SFTPWrapper,
+    private readonly stop: Promise<never>,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
 
-  static async open(connection: SshConnection): Promise<RemoteFiles> {
-    return new RemoteFiles(await Promise.race([connection.sftp(), connection.whenClosed()]), connection.whenClosed());
+  static async open(connection: SshConnection, signal?: AbortSignal): Promise<RemoteFiles> {
+    const stop = Promise.race([connection.whenClosed(), whenAborted(signal)]);
+    stop.catch(() => undefined);
+    return new RemoteFiles(await Promise.race([connection.sftp(), stop]), stop, signal);
   }
 
   private call<T>(fn: (sftp: SFTPWrapper, cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
-    return Promise.race([this.closed, new Promise<T>((resolve, reject) => fn(this.sftp, (err, value) => (err ? reject(err) : resolve(value as T))))]);
+    return Promise.race([this.stop, new Promise<T>((resolve, reject) => fn(this.sftp, (err, value) => (err ? reject(err) : resolve(value as T))))]);
   }
 
   /** mkdir -p */
@@ -76,7 +90,11 @@ export class RemoteFiles {
     await this.renameOver(temp, path);
   }
 
-  /** Uploads `file` from this machine to `remotePath` through a temporary name; `onBytes` sees the running total. */
+  /**
+   * Uploads `file` from this machine to `remotePath` through a temporary name; `onBytes` sees the running
+   * total. A failed upload removes its temporary file, a cancelled one leaves it (nothing more is sent
+   * once cancelled): removeStaleParts does, next time.
+   */
   async putFileAtomically(file: PayloadFile, remotePath: string, onBytes?: (bytes: number) => void): Promise<void> {
     const temp = temporaryName(remotePath);
     try {
@@ -84,7 +102,7 @@ export class RemoteFiles {
       await this.call<void>((s, cb) => s.chmod(temp, file.mode, cb));
       await this.renameOver(temp, remotePath);
     } catch (err) {
-      await this.call<void>((s, cb) => s.unlink(temp, cb)).catch(() => undefined);
+      if (!this.signal?.aborted) await this.call<void>((s, cb) => s.unlink(temp, cb)).catch(() => undefined);
       throw err;
     }
   }
@@ -103,19 +121,24 @@ export class RemoteFiles {
     return { files: files.length, bytes: done, ms: performance.now() - started };
   }
 
-  /** Removes temporary files an interrupted upload left under `dir`. */
-  async removeStaleParts(dir: string): Promise<void> {
+  /** Removes temporary files an interrupted upload left under `dir`; resolves with those it removed. */
+  async removeStaleParts(dir: string): Promise<StalePart[]> {
     let entries: DirEntry[];
     try {
       entries = await this.call<DirEntry[]>((s, cb) => s.readdir(dir, cb));
     } catch (err) {
-      if (isMissing(err)) return;
+      if (isMissing(err)) return [];
       throw err;
     }
+    const removed: StalePart[] = [];
     for (const entry of entries) {
       const path = `${dir}/${entry.filename}`;
-      if (entry.attrs.isDirectory()) await this.removeStaleParts(path);
-      else if (PART.test(entry.filename)) await this.call<void>((s, cb) => s.unlink(path, cb)).catch(() => undefined);
+      if (entry.attrs.isDirectory()) removed.push(...(await this.removeStaleParts(path)));
+      else if (PART.test(entry.filename)) {
+        const gone = await this.call<void>((s, cb) => s.unlink(path, cb)).then(() => true, () => false);
+        if (gone) removed.push({ path, bytes: entry.attrs.size });
+      }
     }
+    return removed;
   }
 }

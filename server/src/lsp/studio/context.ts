@@ -7,6 +7,7 @@ import { UsageError } from '../../engine/usage-error';
 import type { DocumentVerifier } from '../document-verifier';
 import type { EngineVerifier } from '../engine-verifier';
 import type { StudioSettings } from '../settings';
+import type { TargetWait, VerifyTarget } from '../verify-targets';
 
 /** What the studio requests share with the rest of the language server. */
 export interface StudioContext {
@@ -37,14 +38,19 @@ export async function failingAsIs<T>(handler: () => T | Promise<T>): Promise<T> 
   }
 }
 
-/**
- * The agent of `node` ('local' or a node name), through the engine's warm targets: one SSH connection per
- * node serves verification, sessions, maps and traces. `inventory` overrides the setting (a run's own).
- */
-export function agentOf(ctx: StudioContext, node: string, inventory?: string, sshConfig?: string): Promise<AgentClient> {
+/** The engine's warm target for `node` ('local' or a node name); `inventory` overrides the setting (a run's own). */
+export function targetOf(ctx: StudioContext, node: string, inventory?: string, sshConfig?: string): VerifyTarget {
   const s = ctx.settings();
   const near = join(ctx.workspaceFolder() ?? process.cwd(), 'ebpf-studio.yaml');
-  return ctx.engine.targets.get(node, near, { inventory: inventory ?? s.inventory, sshConfig: sshConfig ?? s.sshConfig }).agent();
+  return ctx.engine.targets.get(node, near, { inventory: inventory ?? s.inventory, sshConfig: sshConfig ?? s.sshConfig });
+}
+
+/**
+ * The agent of `node`, through the engine's warm targets: one SSH connection per node serves
+ * verification, sessions, maps and traces.
+ */
+export function agentOf(ctx: StudioContext, node: string, wait?: TargetWait): Promise<AgentClient> {
+  return targetOf(ctx, node).agent(wait);
 }
 
 /** An open document with its file path, or a failure naming what is missing. */

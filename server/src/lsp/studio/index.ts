@@ -26,8 +26,8 @@ export function registerStudioRequests(ctx: StudioContext): { dispose(): Promise
   connection.onRequest(StudioMethods.verifyNow, (p: VerifyNowParams) => verifyNow(ctx, p));
   connection.onRequest(StudioMethods.verifyOn, (p: VerifyOnParams, token) => verifyOn(ctx, p, token));
   connection.onRequest(StudioMethods.explorerData, (p: ExplorerDataParams, token) => explorerData(ctx, p, token));
-  connection.onRequest(StudioMethods.nodes, (p: NodesParams | undefined) => nodes(ctx, owned, p));
-  connection.onRequest(StudioMethods.attach, (p: AttachParams) => attach(ctx, owned, p));
+  connection.onRequest(StudioMethods.nodes, (p: NodesParams | undefined, token) => nodes(ctx, owned, p, token));
+  connection.onRequest(StudioMethods.attach, (p: AttachParams, token) => attach(ctx, owned, p, token));
   connection.onRequest(StudioMethods.detach, (p: DetachParams) => detach(ctx, owned, p));
   connection.onRequest(StudioMethods.maps, (p: MapsParams) => maps(ctx, p));
   connection.onRequest(StudioMethods.traceStart, (p: TraceStartParams) => traces.start(p));

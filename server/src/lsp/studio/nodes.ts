@@ -1,6 +1,7 @@
-import { openInventory, SessionListRequest, type Inventory, type NodeTarget } from '@ebpf-studio/remote-agent';
+import { openInventory, raceAbort, SessionListRequest, type Inventory, type NodeTarget } from '@ebpf-studio/remote-agent';
+import type { CancellationToken } from 'vscode-languageserver/node';
 import type { NodeSummary, NodesParams } from '../studio-protocol';
-import { agentOf, fail, type StudioContext } from './context';
+import { fail, targetOf, type StudioContext } from './context';
 import type { OwnedSessions } from './owned-sessions';
 
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -21,25 +22,32 @@ function inventoryNodes(ctx: StudioContext): readonly NodeTarget[] {
   return (inventory?.nodes ?? []).filter((n) => n.name !== LOCAL.name);
 }
 
-function within<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+/** Fires when the request is cancelled or `ms` have passed, whichever comes first. */
+function deadline(token: CancellationToken, ms: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${ms} ms`)), ms);
+  const listener = token.onCancellationRequested(() => controller.abort(new Error('cancelled')));
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer);
+      listener.dispose();
+    },
+  };
 }
 
-async function probe(ctx: StudioContext, owned: OwnedSessions, node: NodeTarget, timeoutMs: number): Promise<NodeSummary> {
+/**
+ * One node: its kernel and sessions. Looking never uploads our agent: a node that has never had it is
+ * listed with the kernel its probe found and agentInstalled false (the first verify or attach there
+ * uploads it, with a progress the user can cancel).
+ */
+async function probe(ctx: StudioContext, owned: OwnedSessions, node: NodeTarget, timeoutMs: number, token: CancellationToken): Promise<NodeSummary> {
   const base = { ...(node.cluster ? { cluster: node.cluster } : {}), name: node.name, ...(node === LOCAL ? {} : { ssh: node.ssh }) };
+  const { signal, clear } = deadline(token, timeoutMs);
   try {
-    const { info, sessions } = await within(
-      (async () => {
-        const agent = await agentOf(ctx, node.name);
-        const [info, sessions] = await Promise.all([agent.info(), agent.request(SessionListRequest)]);
-        return { info, sessions };
-      })(),
-      timeoutMs,
-    );
+    const look = await targetOf(ctx, node.name).look(signal);
+    if (!('agent' in look)) return { ...base, reachable: true, kernel: look.kernelRelease, agentInstalled: false, sessions: [] };
+    const [info, sessions] = await raceAbort(Promise.all([look.agent.info(), look.agent.request(SessionListRequest)]), signal);
     return {
       ...base,
       reachable: true,
@@ -54,6 +62,8 @@ async function probe(ctx: StudioContext, owned: OwnedSessions, node: NodeTarget,
     };
   } catch (err) {
     return { ...base, reachable: false, error: (err as Error).message, sessions: [] };
+  } finally {
+    clear();
   }
 }
 
@@ -62,6 +72,6 @@ async function probe(ctx: StudioContext, owned: OwnedSessions, node: NodeTarget,
  * maps), each within the timeout. Every session of a node is listed, also those other processes opened
  * (an `ebpf-studio run` in a terminal, an `ebpf-studio attach`), so their maps and traces can be reached.
  */
-export function nodes(ctx: StudioContext, owned: OwnedSessions, params: NodesParams | undefined): Promise<NodeSummary[]> {
-  return Promise.all([LOCAL, ...inventoryNodes(ctx)].map((n) => probe(ctx, owned, n, params?.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
+export function nodes(ctx: StudioContext, owned: OwnedSessions, params: NodesParams | undefined, token: CancellationToken): Promise<NodeSummary[]> {
+  return Promise.all([LOCAL, ...inventoryNodes(ctx)].map((n) => probe(ctx, owned, n, params?.timeoutMs ?? DEFAULT_TIMEOUT_MS, token)));
 }

@@ -5,7 +5,7 @@ import { checkPolicy, HealthTargetError, parsePolicy, setHealth, type PolicyProb
 import { readStatus, writePolicy } from '../../project/policy-maps';
 import { effectiveHealth, liveRunState, withStateLock, writeRunState, type RunState } from '../../project/state-file';
 import type { HealthParams, PolicyParams, PolicyWriteResult, StatusResult } from '../studio-protocol';
-import { agentOf, fail, type StudioContext } from './context';
+import { fail, targetOf, type StudioContext } from './context';
 
 /**
  * apply, health and status as the CLI commands do them: through the session of the project's running
@@ -20,7 +20,7 @@ const positioned = (path: string, problems: readonly PolicyProblem[]): string[] 
 async function connectRun(ctx: StudioContext, project: string): Promise<{ state: RunState; node: string; agent: AgentClient }> {
   const state = liveRunState(project);
   const node = state.target.node ?? 'local';
-  const agent = await agentOf(ctx, node, state.target.config, state.target['ssh-config']);
+  const agent = await targetOf(ctx, node, state.target.config, state.target['ssh-config']).agent();
   try {
     await agent.request(SessionHeartbeatRequest, { id: state.session.id, token: state.session.token });
   } catch (err) {

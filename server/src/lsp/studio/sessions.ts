@@ -2,9 +2,12 @@ import { readBpfObject } from '@ebpf-studio/libbpf-ts';
 import { AttachTargetError, DetachRequest, MapDumpRequest, SessionListRequest, resolveAttachTarget, type AttachTarget } from '@ebpf-studio/remote-agent';
 import { compileSource } from '../../engine/compile';
 import { settingsToPatches } from '../../engine/settings';
+import type { CancellationToken } from 'vscode-languageserver/node';
+import { answeringCancel } from '../cancellation';
 import type { AttachParams, AttachResult, DetachParams, DetachResult, MapsParams, MapsResult } from '../studio-protocol';
 import { agentOf, fail, openDocument, type StudioContext } from './context';
 import type { OwnedSessions } from './owned-sessions';
+import { RequestProgress } from './progress';
 
 /** As `ebpf-studio attach --lease`'s default. */
 const DEFAULT_LEASE_MS = 15_000;
@@ -39,34 +42,46 @@ async function compileDocument(ctx: StudioContext, uri: string): Promise<Buffer>
   return compiled.object;
 }
 
-/** Compile the document and attach one program on a node in a new session this server holds. */
-export async function attach(ctx: StudioContext, owned: OwnedSessions, params: AttachParams): Promise<AttachResult> {
-  const object = await compileDocument(ctx, params.uri);
-  const { spec } = readBpfObject(object);
-  const program = spec.programs.find((p) => p.name === params.program);
-  if (!program) fail(`no program "${params.program}" in the file (programs: ${spec.programs.map((p) => p.name).join(', ')})`);
-  let target: AttachTarget;
-  try {
-    target = resolveAttachTarget(program.section, params.to);
-  } catch (err) {
-    if (err instanceof AttachTargetError) fail(err.message.replace('--to', 'a target'));
-    throw err;
-  }
-  const agent = await agentOf(ctx, params.node);
-  const controller = await owned.open(params.node, agent, program.name, params.leaseMs ?? DEFAULT_LEASE_MS);
-  try {
-    const info = await controller.attach({ object: object.toString('base64'), program: program.name, target, patches: settingsToPatches(ctx.settings().sets, spec.globals) });
-    const warnings = info.warnings.map((w) => `; ${w}`).join('');
-    return {
-      node: params.node,
-      session: controller.handle.id,
-      attachment: info.id,
-      description: `${info.program} (prog ${info.progId}) attached to ${describeTarget(info.target)} as ${info.mechanism} on ${params.node}${warnings}`,
-    };
-  } catch (err) {
-    await owned.close(params.node, controller.handle.id).catch(() => undefined);
-    fail(`attaching ${program.name} on ${params.node}: ${(err as Error).message}`);
-  }
+/**
+ * Compile the document and attach one program on a node in a new session this server holds. What it is
+ * doing (compiling, reaching the node's agent, attaching) goes to the request's work-done progress; a
+ * cancel stops reaching the agent, and one that comes while attaching detaches again.
+ */
+export async function attach(ctx: StudioContext, owned: OwnedSessions, params: AttachParams, token: CancellationToken): Promise<AttachResult> {
+  const progress = new RequestProgress(ctx.connection, params.workDoneToken, `Attaching ${params.program} on ${params.node}`);
+  return await answeringCancel(token, async (signal) => {
+    progress.report('compiling');
+    const object = await compileDocument(ctx, params.uri);
+    const { spec } = readBpfObject(object);
+    const program = spec.programs.find((p) => p.name === params.program);
+    if (!program) fail(`no program "${params.program}" in the file (programs: ${spec.programs.map((p) => p.name).join(', ')})`);
+    let target: AttachTarget;
+    try {
+      target = resolveAttachTarget(program.section, params.to);
+    } catch (err) {
+      if (err instanceof AttachTargetError) fail(err.message.replace('--to', 'a target'));
+      throw err;
+    }
+    const agent = await agentOf(ctx, params.node, { signal, onProgress: progress.of(params.node, false) });
+    signal.throwIfAborted();
+    progress.report('attaching');
+    const controller = await owned.open(params.node, agent, program.name, params.leaseMs ?? DEFAULT_LEASE_MS);
+    try {
+      const info = await controller.attach({ object: object.toString('base64'), program: program.name, target, patches: settingsToPatches(ctx.settings().sets, spec.globals) });
+      signal.throwIfAborted();
+      const warnings = info.warnings.map((w) => `; ${w}`).join('');
+      return {
+        node: params.node,
+        session: controller.handle.id,
+        attachment: info.id,
+        description: `${info.program} (prog ${info.progId}) attached to ${describeTarget(info.target)} as ${info.mechanism} on ${params.node}${warnings}`,
+      };
+    } catch (err) {
+      await owned.close(params.node, controller.handle.id).catch(() => undefined);
+      if (signal.aborted) throw err;
+      fail(`attaching ${program.name} on ${params.node}: ${(err as Error).message}`);
+    }
+  }).finally(() => progress.done());
 }
 
 /**
