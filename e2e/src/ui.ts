@@ -111,12 +111,29 @@ export class WorkbenchUi {
   /**
    * Answer VS Code's simple file dialog: type the path, then press its accept button (`button`, the
    * dialog's openLabel) until the dialog closes: on a folder's path the first press may only open the
-   * folder in the dialog (as Enter may), and a person presses again.
+   * folder in the dialog (as Enter may), and a person presses again. The dialog fills in its starting
+   * folder asynchronously, so the path is typed once that happened and pressed once it stayed.
    */
   async answerFileDialog(path: string, button: string, presses = 3): Promise<void> {
     const input = this.quickInput.locator('input.input').first();
     await input.waitFor({ state: 'visible' });
-    await input.fill(path);
+    let value = '';
+    await poll(async () => ((value = await input.inputValue()) !== '' ? true : undefined), 10_000, () => 'the file dialog never showed its starting folder');
+    let steady = 0;
+    await poll(
+      async () => {
+        value = await input.inputValue();
+        if (value !== path) {
+          await input.fill(path);
+          steady = 0;
+          return undefined;
+        }
+        return ++steady >= 3 ? true : undefined;
+      },
+      10_000,
+      () => `the file dialog's path box shows "${value}", not "${path}"`,
+      200,
+    );
     for (let i = 0; i < presses; i++) {
       await this.quickInput.getByRole('button', { name: button }).click({ timeout: 5000 });
       const closed = await this.quickInput.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false);

@@ -60,7 +60,8 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
         '.vscode/settings.json': JSON.stringify({ 'ebpfStudio.sshConfig': nodes.sshConfig }, null, 2),
       },
       // The trace terminal's text is read from the DOM renderer (the WebGL one draws on a canvas).
-      settings: { 'terminal.integrated.gpuAcceleration': 'off' },
+      // The LSP messages go to the extension's log (at Trace level), where a failing step can show them.
+      settings: { 'terminal.integrated.gpuAcceleration': 'off', 'ebpfStudio.trace.server': 'messages' },
       log: (line) => t.diagnostic(line),
     });
     const s = session;
@@ -83,6 +84,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
 
     await t.test('New Scheduling Program… → the files appear in the explorer and the program verifies clean', async () => {
       mkdirSync(join(s.folder, 'gateway'));
+      await ui.setLogLevel('eBPF Traffic Studio', 'Trace');
       await ui.startCommand('eBPF: New Scheduling Program…');
       await ui.waitForQuickInput(/template/);
       await ui.chooseQuickItem(TEMPLATE);
@@ -103,7 +105,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
           return lenses.length > 0 && lenses.every((l) => l.startsWith('✓')) ? true : undefined;
         },
         60_000,
-        () => `the program's CodeLenses are ${JSON.stringify(lenses)}; status bar: ${JSON.stringify(status)}`,
+        () => `the program's CodeLenses are ${JSON.stringify(lenses)}; status bar: ${JSON.stringify(status)}; LSP: ${s.logLines(/codeLens|didOpen|publishDiagnostics/).slice(-20).join('\n')}`,
       );
       t.diagnostic(`CodeLenses: ${JSON.stringify(lenses)}`);
       await ui.waitForStatusBar(/local ✓/);

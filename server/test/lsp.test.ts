@@ -68,6 +68,28 @@ describe('language server over stdio (real kernel)', () => {
     });
   }
 
+  test('a CodeLens request made while the file verifies is answered with its verdict, after opening and after an edit', async (t) => {
+    if (!requireKernel(t)) return;
+    const s = session!;
+    const path = join(FIXTURES, 'null-deref.bpf.c');
+    const spec = readFixture(path);
+    const uri = s.open(path);
+    try {
+      // asked before the first verification ends: no empty answer to be refreshed later
+      const lenses = (await s.connection.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as CodeLens[];
+      assert.match(lenses[0]?.command?.title ?? 'no lens', new RegExp(`^✗ rejected: ${spec.expects[0]!.code}`));
+      // the fix typed in: the lens asked right after the edit shows the new verdict, not the old one
+      const published = await s.diagnostics(uri, (p) => errorsOf(p.diagnostics).length > 0);
+      const [diagnostic] = errorsOf(published.diagnostics);
+      const actions = (await s.connection.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: diagnostic!.range, context: { diagnostics: [diagnostic] } })) as CodeAction[];
+      s.change(uri, TextDocument.applyEdits(TextDocument.create(uri, 'c', 1, spec.text), actions[0]!.edit!.changes![uri]!));
+      const after = (await s.connection.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as CodeLens[];
+      assert.match(after[0]?.command?.title ?? 'no lens', /^✓ accepted/);
+    } finally {
+      s.close(uri);
+    }
+  });
+
   test('50 edits within a second give exactly one verification, of the final text', async (t) => {
     if (!requireKernel(t)) return;
     const s = session!;

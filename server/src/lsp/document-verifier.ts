@@ -93,6 +93,16 @@ export class DocumentVerifier {
     for (const done of entry.waiters) done(outcome);
   }
 
+  /**
+   * Resolves once the document has no verification waiting or running (at once when it has none): a
+   * newer edit's run inherits the wait, so this settles with the latest text's outcome.
+   */
+  settled(uri: string): Promise<void> {
+    const entry = this.pending.get(uri);
+    if (!entry) return Promise.resolve();
+    return new Promise((resolve) => entry.waiters.push(() => resolve()));
+  }
+
   /** The last report published for a document. */
   report(uri: string): VerifyReport | undefined {
     return this.reports.get(uri);

@@ -134,7 +134,10 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     }
   });
 
-  connection.onCodeLens((params) => {
+  connection.onCodeLens(async (params, token) => {
+    // Answer with the verdict being computed rather than with no lens and a refresh: VS Code drops a
+    // refresh that arrives while it is still taking in the previous answer, and the lens never came.
+    await Promise.race([verifier.settled(params.textDocument.uri), new Promise<void>((resolve) => token.onCancellationRequested(() => resolve()))]);
     const doc = documents.get(params.textDocument.uri);
     const report = verifier.report(params.textDocument.uri);
     return doc && report ? programLenses(doc.uri, doc.getText(), report) : [];
