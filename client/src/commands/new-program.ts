@@ -2,7 +2,7 @@ import { StudioMethods, type ScaffoldParams, type ScaffoldResult, type TemplateS
 import { commands, Position, ProgressLocation, Range, TextEditorRevealType, Uri, window, workspace } from 'vscode';
 import type { Studio } from '../studio';
 
-/** Template quick pick → folder → scaffold → open the program at its first SEC (where its CodeLens is) and reveal it in the explorer. */
+/** Template quick pick → folder → scaffold → reveal the program in the explorer and open it at its first SEC (where its CodeLens is). */
 export async function newSchedulingProgram(studio: Studio): Promise<void> {
   const templates = await studio.withRetry('Listing the templates', () => studio.request<TemplateSummary[]>(StudioMethods.templates, {}));
   if (!templates) return;
@@ -30,7 +30,10 @@ export async function newSchedulingProgram(studio: Studio): Promise<void> {
   if (!result) return;
   const main = Uri.file(result.main);
   const at = new Position(result.programLine ?? 0, 0);
-  await window.showTextDocument(await workspace.openTextDocument(main), { preview: false, selection: new Range(at, at) });
-  window.activeTextEditor?.revealRange(new Range(at, at), TextEditorRevealType.InCenter);
+  const document = await workspace.openTextDocument(main);
   await commands.executeCommand('revealInExplorer', main);
+  // revealInExplorer focuses the Explorer; the editor comes last so it has the focus (and its CodeLens,
+  // which VS Code may not fetch for an editor that lost the focus as it opened)
+  const editor = await window.showTextDocument(document, { preview: false, selection: new Range(at, at) });
+  editor.revealRange(new Range(at, at), TextEditorRevealType.InCenter);
 }
