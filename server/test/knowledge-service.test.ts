@@ -73,7 +73,10 @@ test('a failed fetch leaves this machine\'s kfuncs standing in, and is tried aga
   assert.deepEqual(names(patient.kfuncs()), names(local));
   assert.equal(failing.kfuncFetches, 1, 'not again within the retry time');
 
-  const recovering = new ScriptedTarget('recovering', [() => Promise.reject(new Error('unreachable')), () => Promise.resolve([kfunc('late')])]);
+  const throwsAtOnce = (): Promise<KfuncDoc[]> => {
+    throw new Error('no connection yet');
+  };
+  const recovering = new ScriptedTarget('recovering', [throwsAtOnce, () => Promise.resolve([kfunc('late')])]);
   const eager = new KnowledgeService(() => [], () => recovering, 0);
   await until(() => names(eager.kfuncs()).includes('late'), 'the second fetch\'s kfuncs');
   assert.equal(recovering.kfuncFetches, 2);

@@ -24,7 +24,8 @@ export class Fetched<T> {
     if (this.arrived) return Promise.resolve(this.arrived.value);
     if (this.pending) return this.pending;
     if (Date.now() - this.failedAt < this.retryMs) return Promise.resolve(undefined);
-    const pending = this.fetch().then(
+    // A fetch that throws at once fails like one that rejects.
+    const pending = new Promise<T>((resolve) => resolve(this.fetch())).then(
       (value) => {
         this.arrived = { value };
         return value;
