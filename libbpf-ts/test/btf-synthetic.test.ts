@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { parseBtfExt } from '../src/btf/btf-ext';
 import { formatValue } from '../src/btf/format-value';
+import { listKfuncs } from '../src/btf/kfuncs';
 import { parseBtf } from '../src/btf/parse-btf';
 
 /** Writes BTF blobs by hand, for kinds clang 14 does not emit (ENUM64, RESTRICT) and for broken input. */
@@ -38,7 +39,7 @@ class BtfWriter {
   }
 }
 
-const INT = 1, PTR = 2, ARRAY = 3, STRUCT = 4, TYPEDEF = 8, CONST = 10, RESTRICT = 11, FUNC_PROTO = 13, ENUM64 = 19;
+const INT = 1, PTR = 2, ARRAY = 3, STRUCT = 4, TYPEDEF = 8, CONST = 10, RESTRICT = 11, FUNC = 12, FUNC_PROTO = 13, DECL_TAG = 17, ENUM64 = 19;
 const SIGNED = 1 << 24;
 
 /** [1] int, [2] ENUM64 signed, [3] ENUM64 unsigned, [4] int *, [5] restrict ptr, [6] const ptr, [7] int[4], [8] ptr to [7], [9] int(int, ...), [10] ptr to [9], [11] struct. */
@@ -79,6 +80,28 @@ test('typeName writes qualifiers, array pointers and function pointers as C decl
     'int *', 'int *restrict', 'int *const', 'int[4]', 'int (*)[4]', 'int (int, ...)', 'int (*)(int, ...)', 'struct pair',
   ]);
   assert.deepEqual([5, 7, 8, 11].map((id) => btf!.sizeOf(id)), [8, 16, 8, 16]);
+});
+
+test('kfuncs: FUNCs tagged bpf_kfunc on the function itself, each once, sorted by name', () => {
+  const w = sample();
+  const GLOBAL = 1;
+  const { btf } = parseBtf(w
+    .type(FUNC, 'bpf_sum', 9, { vlen: GLOBAL }) // [12] int bpf_sum(int, ...): variadic
+    .type(DECL_TAG, 'bpf_kfunc', 12, { body: [-1] })
+    .type(DECL_TAG, 'bpf_kfunc', 12, { body: [-1] }) // the same tag twice (two BTF_ID sets)
+    .type(FUNC, 'param_tagged', 9, { vlen: GLOBAL }) // [15]: a tag on a parameter does not make a kfunc
+    .type(DECL_TAG, 'bpf_kfunc', 15, { body: [0] })
+    .type(FUNC, 'other_tag', 9, { vlen: GLOBAL }) // [17]
+    .type(DECL_TAG, 'bpf_fastcall', 17, { body: [-1] })
+    .type(FUNC, 'bpf_add', 9, { vlen: GLOBAL }) // [19]
+    .type(DECL_TAG, 'bpf_kfunc', 19, { body: [-1] })
+    .type(DECL_TAG, 'bpf_kfunc', 1, { body: [-1] }) // a tag on something that is no FUNC
+    .bytes());
+  const variadic = [{ type: 'int', name: '' }, { type: '...', name: '' }];
+  assert.deepEqual(listKfuncs(btf!), [
+    { name: 'bpf_add', btfId: 19, returnType: 'int', params: variadic },
+    { name: 'bpf_sum', btfId: 12, returnType: 'int', params: variadic },
+  ]);
 });
 
 test('big-endian BTF parses to the same types', () => {

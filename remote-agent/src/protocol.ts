@@ -4,7 +4,7 @@
  * travels inside these messages.
  */
 import { RequestType, RequestType0 } from 'vscode-jsonrpc';
-import type { LibbpfMessage, ProgramVerdict } from '@ebpf-studio/libbpf-ts';
+import type { KernelKfuncs, LibbpfMessage, ProgramVerdict } from '@ebpf-studio/libbpf-ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -82,6 +82,12 @@ export interface HelpersParams {
 /** For each program type this kernel can load, the helper ids it may call. */
 export type HelpersResult = Record<string, number[]>;
 
+/**
+ * The kfuncs of the node's kernel, listed by the agent from its /sys/kernel/btf/vmlinux (some 30 KB of
+ * JSON where the BTF itself is over 5 MB); `btf: false` when that kernel has no BTF, so no kfuncs.
+ */
+export type KfuncsResult = KernelKfuncs;
+
 export interface BuildParams {
   /** BPF C text, compiled as if it were `file` (the name diagnostics and line info carry). */
   text: string;
@@ -102,4 +108,6 @@ export interface BuildResult {
 export const InfoRequest = new RequestType0<AgentInfo, void>('agent/info');
 export const BuildRequest = new RequestType<BuildParams, BuildResult, AgentErrorData>('agent/build');
 export const HelpersRequest = new RequestType<HelpersParams, HelpersResult, AgentErrorData>('agent/helpers');
+/** No parameters: the agent reads the one fixed BTF path. Agents older than this request answer MethodNotFound. */
+export const KfuncsRequest = new RequestType0<KfuncsResult, AgentErrorData>('agent/kfuncs');
 export const VerifyRequest = new RequestType<VerifyParams, VerifyResult, AgentErrorData>('agent/verify');

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
+import { readKernelKfuncs } from '@ebpf-studio/libbpf-ts';
 import { compileBpf, kernelAvailable, requireKernel, tempDir } from '@ebpf-studio/test-support';
 import { AgentError, startLocalAgent, type AgentClient } from '../src/index';
 
@@ -38,6 +39,11 @@ describe('local agent over JSON-RPC (real kernel)', () => {
     const result = await agent!.helpers({ progTypes: ['xdp', 'sched_cls'], helperIds: [MAP_LOOKUP_ELEM, SKB_STORE_BYTES] });
     assert.deepEqual(result['xdp'], [MAP_LOOKUP_ELEM]);
     assert.deepEqual(result['sched_cls'], [MAP_LOOKUP_ELEM, SKB_STORE_BYTES]);
+  });
+
+  test('kfuncs come from this kernel\'s BTF, listed by the agent', async (t) => {
+    if (!requireKernel(t)) return;
+    assert.deepEqual(await agent!.kfuncs(), readKernelKfuncs());
   });
 
   test('caps mode verifies as a CAP_BPF+CAP_NET_ADMIN loader would', async (t) => {

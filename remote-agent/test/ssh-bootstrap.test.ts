@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
+import { readKernelKfuncs, VMLINUX_BTF } from '@ebpf-studio/libbpf-ts';
 import { kernelAvailable, requireKernel } from '@ebpf-studio/test-support';
 import { createTestNodes, type TestNodes } from '@ebpf-studio/test-support';
 import { connectNode, type ConnectNodeOptions, type NodeConnection } from '../src/controller/connect-node';
@@ -144,6 +145,23 @@ describe('bootstrap over SSH onto namespace nodes (real sshd)', () => {
     } finally {
       local.dispose();
     }
+  });
+
+  test('agent/kfuncs: the node lists its kernel\'s kfuncs itself, so kilobytes cross the connection instead of its BTF', async (t) => {
+    if (!requireKernel(t)) return;
+    const c = await connect('east-1');
+    const agent = await c.agent();
+    const received = c.bytes().received;
+    const started = performance.now();
+    const kfuncs = await agent.kfuncs();
+    const firstMs = performance.now() - started;
+    const wire = c.bytes().received - received;
+    assert.deepEqual(kfuncs, readKernelKfuncs(), 'the same kernel, the same list');
+    const btfBytes = statSync(VMLINUX_BTF).size;
+    assert.ok(wire < btfBytes / 20, `${wire} bytes received for the list, the BTF has ${btfBytes}`);
+    const again = performance.now();
+    await agent.kfuncs();
+    t.diagnostic(`${kfuncs.kfuncs.length} kfuncs: ${wire} bytes received (the BTF is ${btfBytes} bytes, ${Math.ceil(btfBytes / 3) * 4} in base64), first answer ${firstMs.toFixed(0)} ms (BTF parsed in a worker), again ${(performance.now() - again).toFixed(0)} ms`);
   });
 
   test('output of shell start-up files never reaches the protocol', async (t) => {

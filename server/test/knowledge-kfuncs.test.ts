@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { tempDir } from '@ebpf-studio/test-support';
-import { kernelKfuncs, kfuncsFromBtf, VMLINUX_BTF } from '../src/knowledge/kfuncs';
+import { VMLINUX_BTF } from '@ebpf-studio/libbpf-ts';
+import { kernelKfuncs, kfuncsFromBtf } from '../src/knowledge/kfuncs';
 
 test('kfuncs of the running kernel, with signatures', (t) => {
   if (!existsSync(VMLINUX_BTF)) {

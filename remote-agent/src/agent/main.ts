@@ -8,7 +8,7 @@ import { hostname, release } from 'node:os';
 import { ResponseError, type RequestType } from 'vscode-jsonrpc';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import type { ObjectVerdict } from '@ebpf-studio/libbpf-ts';
-import { BuildRequest, ERROR_CODES, HelpersRequest, InfoRequest, VerifyRequest, type AgentErrorData, type HelpersResult, type VerifyParams, type VerifyResult } from '../protocol';
+import { BuildRequest, ERROR_CODES, HelpersRequest, InfoRequest, KfuncsRequest, VerifyRequest, type AgentErrorData, type HelpersResult, type KfuncsResult, type VerifyParams, type VerifyResult } from '../protocol';
 import {
   AttachRequest,
   DetachRequest,
@@ -96,6 +96,18 @@ function serveStdio(): void {
     try {
       return await answer;
     } catch (err) {
+      return failure(err);
+    }
+  });
+
+  /** Nor do its kfuncs: the BTF is parsed (in a worker, some 200 ms for a 5 MB vmlinux) once per agent. */
+  let kfuncAnswer: Promise<KfuncsResult> | undefined;
+  connection.onRequest(KfuncsRequest, async (): Promise<KfuncsResult | ResponseError<AgentErrorData>> => {
+    const answer = (kfuncAnswer ??= pool.run({ kind: 'kfuncs' }, '', DEFAULT_TIMEOUT_MS, () => undefined) as Promise<KfuncsResult>);
+    try {
+      return await answer;
+    } catch (err) {
+      if (kfuncAnswer === answer) kfuncAnswer = undefined;
       return failure(err);
     }
   });

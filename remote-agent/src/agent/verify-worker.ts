@@ -3,7 +3,7 @@
  * is cancelled by killing it. Started by the agent's WorkerPool; optional argv[2] is a capability list
  * the process reduces itself to before loading anything.
  */
-import { BpfError, NotSupportedError, PermissionError, libbpfVersion, parseCapabilityList, probeHelpers, restrictCapabilities, verifyObject } from '@ebpf-studio/libbpf-ts';
+import { BpfError, NotSupportedError, PermissionError, libbpfVersion, parseCapabilityList, probeHelpers, readKernelKfuncs, restrictCapabilities, verifyObject } from '@ebpf-studio/libbpf-ts';
 import type { AgentErrorData } from '../protocol';
 import type { WorkerJob, WorkerReply, WorkerTask } from './worker-messages';
 
@@ -27,7 +27,10 @@ try {
   startupError = err;
 }
 
+/** Listing kfuncs parses a file and needs no libbpf: it works where verifying cannot. */
 function perform(task: WorkerTask): unknown {
+  if (task.kind === 'kfuncs') return readKernelKfuncs();
+  if (startupError) throw startupError;
   switch (task.kind) {
     case 'verify':
       return verifyObject(task.object, task.options);
@@ -38,7 +41,6 @@ function perform(task: WorkerTask): unknown {
 
 process.on('message', (job: WorkerJob) => {
   try {
-    if (startupError) throw startupError;
     send({ id: job.id, ok: true, result: perform(job.task) });
   } catch (err) {
     send({ id: job.id, ok: false, message: (err as Error).message, data: errorData(err) });

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { CancellationTokenSource, ResponseError, type CancellationToken, type MessageConnection, type NotificationType, type RequestType, type RequestType0 } from 'vscode-jsonrpc';
-import { BuildRequest, HelpersRequest, InfoRequest, VerifyRequest, type AgentErrorData, type AgentInfo, type BuildParams, type BuildResult, type HelpersParams, type HelpersResult, type VerifyParams, type VerifyResult } from '../protocol';
+import { BuildRequest, HelpersRequest, InfoRequest, KfuncsRequest, VerifyRequest, type AgentErrorData, type AgentInfo, type BuildParams, type BuildResult, type HelpersParams, type HelpersResult, type KfuncsResult, type VerifyParams, type VerifyResult } from '../protocol';
 
 const CLOSE_REASON_WAIT_MS = 1000;
 
@@ -93,6 +93,10 @@ export class AgentClient {
 
   helpers(params: HelpersParams): Promise<HelpersResult> {
     return this.call(() => this.connection.sendRequest(HelpersRequest, params));
+  }
+
+  kfuncs(): Promise<KfuncsResult> {
+    return this.call(() => this.connection.sendRequest(KfuncsRequest));
   }
 
   verify(params: VerifyParams, token?: CancellationToken): Promise<VerifyResult> {

@@ -1,48 +1,25 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
-import { parseBtf, type Btf } from '@ebpf-studio/libbpf-ts';
+import { listKfuncs, parseBtf, readKernelKfuncs, type Kfunc, type KernelKfuncs } from '@ebpf-studio/libbpf-ts';
 import { declare } from './c-declaration';
 
-/** A kernel function BPF programs may call (a kfunc), as the kernel's BTF declares it. */
-export interface KfuncDoc {
-  name: string;
-  /** The FUNC's type id in the BTF it came from. */
-  btfId: number;
+/** A kfunc as the editor shows it: libbpf-ts's Kfunc with its C prototype. */
+export interface KfuncDoc extends Kfunc {
   /** C prototype: 'struct task_struct *bpf_task_acquire(struct task_struct *p)'. */
   signature: string;
-  returnType: string;
-  /** A variadic kfunc ends with { type: '...', name: '' }. */
-  params: { type: string; name: string }[];
 }
 
-export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
-const KFUNC_TAG = 'bpf_kfunc';
-
-function kfuncOf(btf: Btf, funcId: number): KfuncDoc | undefined {
-  const func = btf.typeById(funcId);
-  if (func?.kind !== 'FUNC') return undefined;
-  const proto = btf.typeById(func.type);
-  if (proto?.kind !== 'FUNC_PROTO') return undefined;
-  const returnType = btf.typeName(proto.returnType);
-  const params = proto.params.map((p) => (p.type === 0 && p.name === '' ? { type: '...', name: '' } : { type: btf.typeName(p.type), name: p.name }));
-  const list = params.map((p) => declare(p.type, p.name)).join(', ') || 'void';
-  return { name: func.name, btfId: func.id, signature: `${declare(returnType, func.name)}(${list})`, returnType, params };
+/** Adds the C prototype to a kfunc (this machine's or one a node's agent listed). */
+export function kfuncDoc(kfunc: Kfunc): KfuncDoc {
+  const list = kfunc.params.map((p) => declare(p.type, p.name)).join(', ') || 'void';
+  return { ...kfunc, signature: `${declare(kfunc.returnType, kfunc.name)}(${list})` };
 }
 
-/** The kfuncs a raw .BTF blob declares: FUNCs with a DECL_TAG "bpf_kfunc" on the function itself. Sorted by name. */
+/** The kfuncs a raw .BTF blob declares (see libbpf-ts's listKfuncs), sorted by name; none when it cannot be parsed. */
 export function kfuncsFromBtf(bytes: Uint8Array): KfuncDoc[] {
   const { btf } = parseBtf(bytes);
-  if (btf === undefined) return [];
-  const seen = new Set<number>();
-  const kfuncs: KfuncDoc[] = [];
-  for (const type of btf.types) {
-    if (type.kind !== 'DECL_TAG' || type.name !== KFUNC_TAG || type.componentIndex !== -1 || seen.has(type.type)) continue;
-    seen.add(type.type);
-    const kfunc = kfuncOf(btf, type.type);
-    if (kfunc) kfuncs.push(kfunc);
-  }
-  return kfuncs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return btf === undefined ? [] : listKfuncs(btf).map(kfuncDoc);
 }
 
 export interface KernelKfuncsOptions {
@@ -77,11 +54,14 @@ export function kernelKfuncs(options: KernelKfuncsOptions = {}): KfuncDoc[] {
   const file = dir === undefined ? undefined : join(dir, `kfuncs-${key.replace(/[^\w.+-]/g, '_')}.json`);
   let kfuncs = file === undefined ? undefined : readDiskCache(file);
   if (kfuncs === undefined) {
+    let found: KernelKfuncs;
     try {
-      kfuncs = kfuncsFromBtf(readFileSync(options.btfPath ?? VMLINUX_BTF));
+      found = readKernelKfuncs(options.btfPath);
     } catch {
       return [];
     }
+    if (!found.btf) return [];
+    kfuncs = found.kfuncs.map(kfuncDoc);
     if (dir !== undefined && file !== undefined) {
       try {
         mkdirSync(dir, { recursive: true });

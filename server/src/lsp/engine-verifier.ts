@@ -4,9 +4,10 @@ import { verdictMatrix, type TargetOutcome } from '../engine/matrix';
 import { verifySource } from '../engine/verify';
 import type { EngineDiagnostic, VerifyReport } from '../engine/types';
 import type { Verifier, VerifyRequest } from './document-verifier';
+import type { KnowledgeTarget } from './knowledge-service';
 import type { StudioSettings } from './settings';
 import { VerifyFallback } from './studio-protocol';
-import { defaultTarget, localProblem, VerifyTargets, type DefaultTarget, type PassphrasePrompt, type TargetProgress, type TargetWait } from './verify-targets';
+import { defaultTarget, localProblem, VerifyTargets, type DefaultTarget, type PassphrasePrompt, type TargetProgress, type TargetWait, type VerifyTarget } from './verify-targets';
 
 /** What a verification on a target is doing: reaching its agent, then verifying. */
 export type VerifyProgress = TargetProgress | { readonly step: 'verify' };
@@ -189,12 +190,29 @@ export class EngineVerifier implements Verifier {
     return { ...base, diagnostics: [...matrix.diagnostics, ...unreachable], matrix };
   }
 
-  /** Which helpers each program type may call on the (first) target's kernel, probed by its agent. */
-  async helpers(progTypes: string[], helperIds: number[]): Promise<Record<string, number[]>> {
-    const targets = this.settings().verifyTarget;
-    const first = (targets.length === 1 && targets[0] === 'local' ? this.fallbackNode : undefined) ?? targets[0] ?? 'local';
-    const agent = await this.targets.get(first, process.cwd(), { inventory: this.settings().inventory, sshConfig: this.settings().sshConfig }).agent();
-    return agent.helpers({ progTypes, helperIds });
+  /**
+   * The one place that decides whose kernel the editor's facts (helper availability, kfuncs) describe:
+   * the verify target, the first of several, or the node the default target last fell back to. The
+   * key names it with the settings that locate it, so a settings change or a new fallback node makes
+   * another target. This machine's kfuncs come from its BTF read here; a node's from its agent.
+   */
+  knowledgeTarget(): KnowledgeTarget {
+    const s = this.settings();
+    const name = (s.verifyTarget.length === 1 && s.verifyTarget[0] === 'local' ? this.fallbackNode : undefined) ?? s.verifyTarget[0] ?? 'local';
+    const options = { inventory: s.inventory, sshConfig: s.sshConfig };
+    const target = (): VerifyTarget => this.targets.get(name, process.cwd(), options);
+    return {
+      key: name === 'local' ? name : JSON.stringify([name, options.inventory, options.sshConfig]),
+      helpers: async (progTypes, helperIds) => (await target().agent()).helpers({ progTypes, helperIds }),
+      kfuncs: async () => {
+        try {
+          return await target().kfuncs();
+        } catch (err) {
+          this.log(`the kfuncs of ${name} are unknown, this machine's stand in: ${(err as Error).message}`);
+          throw err;
+        }
+      },
+    };
   }
 
   dispose(): void {

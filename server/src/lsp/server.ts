@@ -70,7 +70,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   };
 
   const verifier = new DocumentVerifier(engine, publish);
-  const knowledge = new KnowledgeService(() => settings.includePaths, (progTypes, helperIds) => engine.helpers(progTypes, helperIds));
+  const knowledge = new KnowledgeService(() => settings.includePaths, () => engine.knowledgeTarget());
 
   let workspaceFolder: string | undefined;
   const studio = registerStudioRequests({ connection, documents, engine, verifier, settings: () => settings, workspaceFolder: () => workspaceFolder });

@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import { connectNode, openInventory, resolveNode, SharedAttempt, startLocalAgent, type AgentClient, type AgentInfo, type BootstrapProgress, type NodeConnection } from '@ebpf-studio/remote-agent';
+import { kernelKfuncs, kfuncDoc, type KfuncDoc } from '../knowledge/kfuncs';
 
 /** What a target is doing while a caller waits for its agent: connecting, then the bootstrap's steps. */
 export type TargetProgress = { readonly step: 'connect' } | BootstrapProgress;
@@ -20,6 +21,8 @@ export interface VerifyTarget {
   agent(wait?: TargetWait): Promise<AgentClient>;
   /** The agent when it runs or starts without an upload; else the kernel the node's probe found. Never uploads. */
   look(signal?: AbortSignal): Promise<TargetLook>;
+  /** Its kernel's kfuncs: this machine's from its BTF read here; a node's from its agent, none when its probe found no BTF. */
+  kfuncs(): Promise<KfuncDoc[]>;
   close(): Promise<void>;
 }
 
@@ -33,6 +36,7 @@ function localTarget(log: (line: string) => void): VerifyTarget {
     name: 'local',
     agent: local,
     look: async () => ({ agent: await local() }),
+    kfuncs: async () => kernelKfuncs(),
     close: async () => agent?.dispose(),
   };
 }
@@ -59,24 +63,30 @@ function nodeTarget(name: string, documentPath: string, options: { inventory: st
     if (connection.peek() === undefined) wait.onProgress?.({ step: 'connect' });
     return connection.get(wait.signal);
   };
+  const agent = async (wait: TargetWait = {}): Promise<AgentClient> => {
+    const c = await connected(wait);
+    try {
+      return await c.agent(wait);
+    } catch (err) {
+      if (!wait.signal?.aborted) {
+        connection.discard(c);
+        await c.close();
+      }
+      throw err;
+    }
+  };
   return {
     name,
-    agent: async (wait = {}) => {
-      const c = await connected(wait);
-      try {
-        return await c.agent(wait);
-      } catch (err) {
-        if (!wait.signal?.aborted) {
-          connection.discard(c);
-          await c.close();
-        }
-        throw err;
-      }
-    },
+    agent,
     look: async (signal) => {
       const c = await connected(signal ? { signal } : {});
       const agent = await c.installedAgent(signal);
       return agent ? { agent } : { kernelRelease: c.info.kernelRelease };
+    },
+    kfuncs: async () => {
+      // Without BTF the preflight starts no agent; and no program could call a kfunc there anyway.
+      if (!(await connected({})).info.btf) return [];
+      return (await (await agent()).kfuncs()).kfuncs.map(kfuncDoc);
     },
     close: async () => {
       connection.abort(new Error(`${name}: the language server is closing its connections`));
