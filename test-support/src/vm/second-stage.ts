@@ -36,6 +36,7 @@ function initScript(): string {
     '  exec /bin/sh /tmp/ebst-init poweroff;;',
     'poweroff)',
     '  mount -t proc proc /proc',
+    '  fstrim /',
     '  sync',
     '  mount -o remount,ro /',
     `  echo ${DONE}`,
@@ -55,7 +56,8 @@ export function stageSecondStage(rootfs: string): void {
 /**
  * Boots `image` (raw, writable: the build's own temporary file) with the guest's kernel and the second-
  * stage init, without a network, and waits for the guest to power off; returns the installed packages.
- * `cache=unsafe`: dpkg's many fsyncs stay in this machine's page cache (a crash only loses this build).
+ * `cache=unsafe`: dpkg's many fsyncs stay in this machine's page cache (a crash only loses this build);
+ * `discard=unmap` with the init's `fstrim`: the blocks the build freed (the .debs) become holes again.
  * QEMU runs through `run`, so it dies with this process and the build's exit hooks.
  */
 export async function runSecondStage(profile: ArchProfile, image: string, vmlinuz: string, logFile: string): Promise<string[]> {
@@ -65,7 +67,7 @@ export async function runSecondStage(profile: ArchProfile, image: string, vmlinu
     cpus: 2,
     vmlinuz,
     append: [`init=${INIT}`, 'loglevel=4'],
-    drive: `file=${image},format=raw,if=none,id=d0,cache=unsafe`,
+    drive: `file=${image},format=raw,if=none,id=d0,cache=unsafe,discard=unmap`,
     nic: 'none',
   });
   const { stdout } = await run(qemu!, args, { logFile, timeoutMs: TIMEOUT_MS });
