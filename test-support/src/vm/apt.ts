@@ -6,7 +6,7 @@ import { haveCommand, run } from './exec';
 const APT_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 
 /** The machine's side of the harness for one guest architecture: Debian packages installed with apt, nothing else. */
-export function hostPackages(profile: ArchProfile): string[] {
+function hostPackages(profile: ArchProfile): string[] {
   return [profile.qemuPackage, 'qemu-utils', 'debootstrap'];
 }
 
