@@ -23,6 +23,11 @@ command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The VM nodes (test-support/src/vm, docs/vm-node.md): QEMU for amd64 and arm64 guests, qemu-img, debootstrap.
+command -v qemu-system-x86_64 >/dev/null 2>&1 || missing+=(qemu-system-x86)
+command -v qemu-system-aarch64 >/dev/null 2>&1 || missing+=(qemu-system-arm)
+command -v qemu-img >/dev/null 2>&1 || missing+=(qemu-utils)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"

@@ -6,8 +6,8 @@ export { CGROUP_ROOT, createCgroup, destroyCgroup, sweepStaleCgroups } from './c
 export type { TestCgroup } from './cgroup';
 export { createTestNodes, ENCRYPTED_KEY_PASSPHRASE, generateKey, knownHostsName, NODE_USER, readKeyPair, SSH_PORTS, sweepStaleNodeDirs, waitForPort, writeHashedKnownHosts } from './nodes';
 export type { KeyPair, KeyType, TestNode, TestNodes, TestNodesOptions } from './nodes';
-export { buildVmImage, startVm, sweepStaleVms, vmCacheDir, GUEST_PACKAGES } from './vm';
-export type { BuildVmImageOptions, StartVmOptions, VmImage, VmNode, VmStopResult } from './vm';
+export { buildVmImage, startVm, sweepStaleVms, vmCacheDir, GUEST_PACKAGES, VM_ARCHES } from './vm';
+export type { BuildVmImageOptions, StartVmOptions, VmArch, VmImage, VmNode, VmStopResult } from './vm';
 export { buildFrame, buildPacket, frameOf, ethernet, encapsulate, ipv4Header, ipv6Header, parseFrame, checksumProblems, internetChecksum, onesComplementSum, ipBytes, formatIp, macBytes, formatMac, ETH_P_IP, ETH_P_IPV6, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP } from './packets';
 export type { FrameSpec, PacketSpec, OuterSpec, TcpFlags, ParsedFrame, IpLayer, L4Layer } from './packets';
 export { onProcessExit, pidAlive } from './process-exit';

@@ -39,12 +39,12 @@ function processGone(pid: number): boolean {
 
 test('a VM node built from Debian packages boots the 6.1 kernel and answers SSH; no Node.js; stop leaves nothing', { timeout: 45 * 60_000 }, async (t) => {
   if (!requireKernel(t)) return;
-  const interrupted = join(vmCacheDir(), 'images', '.build-0123456789abcdef-999999999');
+  const interrupted = join(vmCacheDir(), 'images', 'amd64', '.build-0123456789abcdef-999999999');
   mkdirSync(interrupted, { recursive: true });
   writeFileSync(join(interrupted, 'base.img.partial'), 'half an image');
   const image = await buildVmImage();
   assert.ok(!existsSync(interrupted), 'the leftover of an interrupted build is removed, never used');
-  assert.ok(image.image.startsWith(join(vmCacheDir(), 'images', image.recipeKey)));
+  assert.ok(image.image.startsWith(join(vmCacheDir(), 'images', 'amd64', image.recipeKey)));
   t.diagnostic(`image ${image.recipeKey}: ${image.kernelPackage} ${image.kernelVersion} (${image.kernelRelease}), ${image.cached ? 'cached' : 'built'} in ${image.elapsedMs} ms`);
   assert.match(image.kernelRelease, /^6\.1\.0-\d+-cloud-amd64$/);
 

@@ -4,3 +4,5 @@ export { startVm, sweepStaleVms } from './start-vm';
 export type { StartVmOptions, VmNode, VmStopResult } from './start-vm';
 export { vmCacheDir } from './cache';
 export { GUEST_PACKAGES } from './recipe';
+export { VM_ARCHES } from './arch';
+export type { VmArch } from './arch';

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
+import type { ArchProfile } from './arch';
 
 export interface QemuFiles {
   readonly vmlinuz: string;
@@ -37,34 +38,67 @@ export function qemuFiles(runDir: string, vmlinuz: string, logFile: string): Qem
   };
 }
 
+/** What a guest is booted with, whatever runs it: the harness's VMs and the arm64 image's build. */
+export interface MachineSpec {
+  readonly name: string;
+  readonly memoryMiB: number;
+  readonly cpus: number;
+  readonly vmlinuz: string;
+  /** Kernel arguments after the root disk and the console. */
+  readonly append: readonly string[];
+  /** QEMU's `-drive` value for the root disk (`id=d0`). */
+  readonly drive: string;
+  /** QEMU's `-nic` value. */
+  readonly nic: string;
+}
+
 /**
- * Starts QEMU with software emulation (KVM here is a nested layer that cannot run standard kernels), an
- * NVMe root disk (built into the cloud kernel; no initramfs), user-mode networking with SSH forwarded from
- * 127.0.0.1 only, a monitor socket and a pidfile. `setpriv --pdeathsig KILL` ends QEMU if this process dies
- * without running its exit hooks (SIGKILL).
+ * QEMU with software emulation (KVM here is a nested layer that cannot run standard kernels), the
+ * architecture's machine and CPU, an NVMe root disk (built into the cloud kernels; no initramfs) and the
+ * serial console on stdout: `[binary, ...arguments]`.
  */
-export function startQemu(files: QemuFiles, options: QemuOptions): QemuProcess {
-  const args = [
-    '--pdeathsig', 'KILL', 'qemu-system-x86_64',
-    '-name', options.name,
+export function qemuCommand(profile: ArchProfile, spec: MachineSpec): string[] {
+  return [
+    profile.qemu,
+    '-name', spec.name,
+    ...profile.machine,
     '-accel', 'tcg,tb-size=256',
-    '-cpu', 'max',
-    '-m', String(options.memoryMiB),
-    '-smp', String(options.cpus),
+    '-m', String(spec.memoryMiB),
+    '-smp', String(spec.cpus),
     '-nographic',
     '-no-reboot',
-    '-kernel', files.vmlinuz,
-    '-append', 'root=/dev/nvme0n1 rw console=ttyS0 panic=1',
-    '-drive', `file=${files.overlay},format=qcow2,if=none,id=d0`,
+    '-kernel', spec.vmlinuz,
+    '-append', ['root=/dev/nvme0n1', 'rw', 'rootwait', `console=${profile.console}`, 'panic=1', ...spec.append].join(' '),
+    '-drive', spec.drive,
     '-device', 'nvme,drive=d0,serial=ebst0',
-    '-nic', `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${options.port}-:22`,
+    '-nic', spec.nic,
+  ];
+}
+
+/**
+ * Starts a VM in the background: user-mode networking with SSH forwarded from 127.0.0.1 only, a copy-on-
+ * write overlay as its disk, a monitor socket and a pidfile. `setpriv --pdeathsig KILL` ends QEMU if this
+ * process dies without running its exit hooks (SIGKILL).
+ */
+export function startQemu(profile: ArchProfile, files: QemuFiles, options: QemuOptions): QemuProcess {
+  const args = [
+    '--pdeathsig', 'KILL',
+    ...qemuCommand(profile, {
+      name: options.name,
+      memoryMiB: options.memoryMiB,
+      cpus: options.cpus,
+      vmlinuz: files.vmlinuz,
+      append: [],
+      drive: `file=${files.overlay},format=qcow2,if=none,id=d0`,
+      nic: `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${options.port}-:22`,
+    }),
     '-pidfile', files.pidFile,
     '-monitor', `unix:${files.monitorSocket},server=on,wait=off`,
   ];
   const log = openSync(files.logFile, 'a');
   try {
     const child = spawn('setpriv', args, { stdio: ['ignore', log, log] });
-    if (child.pid === undefined) throw new Error(`could not start qemu-system-x86_64 (see ${files.logFile})`);
+    if (child.pid === undefined) throw new Error(`could not start ${profile.qemu} (see ${files.logFile})`);
     let exited = false;
     const exitedPromise = new Promise<void>((resolve) => {
       child.once('exit', () => {

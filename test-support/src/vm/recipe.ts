@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { KernelPackage } from './apt';
+import type { VmArch } from './arch';
 import type { VmKeys } from './keys';
 
 /** Bump when the build steps change in a way the fields below do not show. */
-export const RECIPE_SCRIPT_VERSION = 1;
+export const RECIPE_SCRIPT_VERSION = 2;
 
 export const SUITE = 'bookworm';
 /** minbase has no init, udev or kmod; Node.js is deliberately absent (issue 5 bootstraps it). */
@@ -23,6 +24,8 @@ export interface GuestFile {
 
 export interface Recipe {
   readonly scriptVersion: number;
+  /** Debian's name of the guest architecture. */
+  readonly arch: VmArch;
   readonly suite: string;
   readonly variant: 'minbase';
   readonly packages: readonly string[];
@@ -32,9 +35,10 @@ export interface Recipe {
   readonly files: readonly GuestFile[];
 }
 
-export function makeRecipe(kernel: KernelPackage, keys: VmKeys): Recipe {
+export function makeRecipe(arch: VmArch, kernel: KernelPackage, keys: VmKeys): Recipe {
   return {
     scriptVersion: RECIPE_SCRIPT_VERSION,
+    arch,
     suite: SUITE,
     variant: 'minbase',
     packages: [...GUEST_PACKAGES],

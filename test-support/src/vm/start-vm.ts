@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { archProfile, QEMU_BINARIES, type ArchProfile, type VmArch } from './arch';
 import { cacheLayout, vmCacheDir } from './cache';
 import { commandLine, onProcessExit, pidAlive, removeTree } from './cleanup';
 import { run } from './exec';
@@ -12,9 +13,11 @@ import { sshBanner, sshRun, writeSshConfig, type SshTarget } from './ssh';
 export interface StartVmOptions {
   /** A short name (letters, digits, dashes); the VM's name adds the pid and a counter to it. */
   name: string;
-  /** The image to boot; default `buildVmImage({ cacheDir })`. */
+  /** The image to boot; default `buildVmImage({ cacheDir, arch })`. */
   image?: VmImage;
   cacheDir?: string;
+  /** The guest's architecture when no image is given; default amd64. */
+  arch?: VmArch;
   memoryMiB?: number;
   cpus?: number;
   /** From QEMU's start to an SSH command that works; default 180 s. */
@@ -41,6 +44,7 @@ export interface VmNode {
   readonly sshConfigFile: string;
   /** The guest's `uname -r`. */
   readonly kernelRelease: string;
+  readonly arch: VmArch;
   /** Serial console and QEMU's stderr (kept in the cache's logs/ after the VM is gone). */
   readonly logFile: string;
   /** QEMU's pid. */
@@ -64,7 +68,8 @@ let counter = 0;
 /** Boots a VM from a copy-on-write overlay of the cached image and waits until SSH works. */
 export async function startVm(options: StartVmOptions): Promise<VmNode> {
   sweepStaleVms();
-  const image = options.image ?? (await buildVmImage({ cacheDir: options.cacheDir }));
+  const image = options.image ?? (await buildVmImage({ cacheDir: options.cacheDir, arch: options.arch }));
+  const profile = archProfile(image.arch);
   const layout = cacheLayout(vmCacheDir(options.cacheDir));
   counter += 1;
   const name = `${options.name.toLowerCase().replace(/[^a-z0-9-]/g, '')}-${process.pid}-${counter}`;
@@ -79,7 +84,7 @@ export async function startVm(options: StartVmOptions): Promise<VmNode> {
     await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image.image, '-F', 'raw', files.overlay]);
     const started = Date.now();
     const deadline = started + (options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS);
-    const booted = await bootWithFreePort(files, name, options, deadline);
+    const booted = await bootWithFreePort(profile, files, name, options, deadline);
     qemu = booted.qemu;
     const target: SshTarget = { alias: name, configFile: join(runDir, 'ssh_config') };
     const knownHostsFile = join(runDir, 'known_hosts');
@@ -87,7 +92,7 @@ export async function startVm(options: StartVmOptions): Promise<VmNode> {
     writeSshConfig(target.configFile, name, booted.port, image.identityFile, knownHostsFile);
     const kernelRelease = await firstCommand(target, booted.qemu, deadline, logFile);
     return makeNode({
-      name, runDir, files, target, qemu: booted.qemu, port: booted.port, identityFile: image.identityFile,
+      name, arch: image.arch, runDir, files, target, qemu: booted.qemu, port: booted.port, identityFile: image.identityFile,
       knownHostsFile, kernelRelease, bootMs: Date.now() - started, forget,
     });
   } catch (err) {
@@ -101,11 +106,11 @@ export async function startVm(options: StartVmOptions): Promise<VmNode> {
   }
 }
 
-async function bootWithFreePort(files: QemuFiles, name: string, options: StartVmOptions, deadline: number): Promise<{ qemu: QemuProcess; port: number }> {
+async function bootWithFreePort(profile: ArchProfile, files: QemuFiles, name: string, options: StartVmOptions, deadline: number): Promise<{ qemu: QemuProcess; port: number }> {
   for (let attempt = 1; ; attempt += 1) {
     const port = await freeLoopbackPort();
     const logOffset = existsSync(files.logFile) ? statSync(files.logFile).size : 0;
-    const qemu = startQemu(files, { name, port, memoryMiB: options.memoryMiB ?? 1024, cpus: options.cpus ?? 2 });
+    const qemu = startQemu(profile, files, { name, port, memoryMiB: options.memoryMiB ?? 1024, cpus: options.cpus ?? 2 });
     const state = await waitForBanner(qemu, port, deadline);
     if (state === 'ready') return { qemu, port };
     if (state === 'timeout') {
@@ -114,7 +119,7 @@ async function bootWithFreePort(files: QemuFiles, name: string, options: StartVm
       throw bootError(`no SSH banner on 127.0.0.1:${port} before the boot timeout`, files.logFile);
     }
     const lostPortRace = readFileSync(files.logFile).subarray(logOffset).toString('utf8').includes('host forwarding rule');
-    if (!lostPortRace || attempt === PORT_ATTEMPTS) throw bootError('qemu-system-x86_64 exited during boot', files.logFile);
+    if (!lostPortRace || attempt === PORT_ATTEMPTS) throw bootError(`${profile.qemu} exited during boot`, files.logFile);
   }
 }
 
@@ -151,6 +156,7 @@ function logTail(logFile: string): string {
 
 interface NodeParts {
   name: string;
+  arch: VmArch;
   runDir: string;
   files: QemuFiles;
   target: SshTarget;
@@ -174,6 +180,7 @@ function makeNode(parts: NodeParts): VmNode {
     knownHostsFile: parts.knownHostsFile,
     sshConfigFile: parts.target.configFile,
     kernelRelease: parts.kernelRelease,
+    arch: parts.arch,
     logFile: parts.files.logFile,
     pid: parts.qemu.pid,
     bootMs: parts.bootMs,
@@ -213,7 +220,7 @@ async function stopVm(parts: NodeParts): Promise<VmStopResult> {
 /** SIGKILLs a pid if it is still a QEMU started with `marker` among its arguments — never a recycled pid. */
 function killQemu(pid: number, marker: string): void {
   const cmd = commandLine(pid);
-  if (!cmd || !cmd[0]?.endsWith('qemu-system-x86_64') || !cmd.includes(marker)) return;
+  if (!cmd || !QEMU_BINARIES.some((binary) => cmd[0]?.endsWith(binary)) || !cmd.includes(marker)) return;
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
