@@ -7,25 +7,22 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { buildVmImage, compileBpf, kernelAvailable, requireKernel, startVm, tempDir, type VmImage, type VmNode } from '@ebpf-studio/test-support';
+import { buildVmImage, kernelAvailable, requireKernel, startVm, tempDir, type VmImage, type VmNode } from '@ebpf-studio/test-support';
 import { connectNode, type NodeConnection } from '../src/controller/connect-node';
 import { startLocalAgent } from '../src/controller/local-agent';
 import { loadAgentPayload, NODE_RUNTIME_VERSION } from '../src/controller/payload';
-import { SessionController } from '../src/controller/session-controller';
-import { MapDumpRequest } from '../src/session-protocol';
 import { expectationFor, KERNEL_MATRIX, observed, readMatrixFixture } from './kernel-matrix-support';
 import { ensurePayloadBuilt, REPO, serverEngine } from './ssh-support';
+import { countUdpWithTc, eventually, seconds } from './vm-guest-support';
 
 const NODE_CACHE = '/root/.cache/ebpf-studio';
 const NODE_NAME = 'arm64-1';
 const MB = 1_000_000;
-
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 /** `ebpf-studio verify` (the CLI people run) with an ebpf-studio.yaml naming the VM `arm64-1`. */
 function cliVerify(vm: VmNode, fixture: string): Promise<{ code: number; out: string; ms: number }> {
@@ -40,13 +37,6 @@ function cliVerify(vm: VmNode, fixture: string): Promise<{ code: number; out: st
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: stdout + stderr, ms: performance.now() - started });
     });
   });
-}
-
-async function eventually(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
-    if (await condition()) return true;
-  }
-  return condition();
 }
 
 describe('an arm64 VM node (Debian 6.1 arm64, emulated): bootstrap from bare, per-kernel verdicts, a tc program on a veth', { timeout: 40 * 60_000 }, () => {
@@ -173,40 +163,18 @@ describe('an arm64 VM node (Debian 6.1 arm64, emulated): bootstrap from bare, pe
 
   test('attach on arm64 6.1: a tc program as a clsact filter on a veth inside the VM; counters grow; close leaves nothing', async (t) => {
     if (!requireKernel(t)) return;
-    const object = readFileSync(compileBpf(join(KERNEL_MATRIX, 'tc-count-protocols.bpf.c'), tempDir())).toString('base64');
-    // A veth pair: a64x0 here, a64x1 in a namespace inside the VM; the user-mode NIC carries SSH.
-    await run('ip netns add a64-peer && ip link add a64x0 type veth peer name a64x1 netns a64-peer && ip addr add 192.0.2.1/30 dev a64x0 && ip link set a64x0 up && ip -n a64-peer addr add 192.0.2.2/30 dev a64x1 && ip -n a64-peer link set a64x1 up');
-    const sendUdp = (count: number): Promise<string> => run(`ip netns exec a64-peer bash -c 'for i in $(seq ${count}); do echo x > /dev/udp/192.0.2.1/9; done'`);
     const connection = await connect();
     try {
       const agent = await connection.agent();
-      const info = await agent.info();
-      assert.equal(info.features?.['tcx'], false, '6.1 has no tcx');
-      const session = await SessionController.open(agent, { name: 'vm-arm64-tc', leaseMs: 30_000 });
-      try {
-        const attached = await session.attach({ object, program: 'count_protocols', target: { kind: 'tc', iface: 'a64x0', direction: 'ingress' } });
-        assert.equal(attached.mechanism, 'tc-filter', 'the clsact fallback');
-        assert.match(await run('tc filter show dev a64x0 ingress'), /count_protocols.* direct-action/);
-        assert.match(await run(`bpftool prog show id ${attached.progId}`), /jited/, 'the arm64 JIT compiled it');
-        const udpPackets = async (): Promise<number> => {
-          const dump = await agent.request(MapDumpRequest, { id: session.handle.id, map: 'packets_by_proto' });
-          return Number(dump.entries.find((e) => e.key === 17)?.value ?? 0);
-        };
-        await sendUdp(10);
-        const first = await udpPackets();
-        assert.ok(first >= 10, `${first} UDP packets counted after sending 10`);
-        await sendUdp(15);
-        const second = await udpPackets();
-        assert.ok(second >= first + 15, `the counter grows: ${first} → ${second}`);
-        t.diagnostic(`tc-filter prog ${attached.progId} on a64x0: ${first} → ${second} UDP packets`);
-      } finally {
-        await session.close();
-      }
-      assert.equal((await run('tc filter show dev a64x0 ingress')).trim(), '', 'no tc filter left');
-      assert.ok(await eventually(async () => !/count_protocols/.test(await run('bpftool prog show')), 10_000), 'the program is gone');
+      assert.equal((await agent.info()).features?.['tcx'], false, '6.1 has no tcx');
+      // a64x0 here, a64x1 in a namespace inside the VM; the user-mode NIC carries SSH
+      const { attached, first, second } = await countUdpWithTc(agent, run, 'a64', 'vm-arm64-tc', async (a) => {
+        assert.equal(a.mechanism, 'tc-filter', 'the clsact fallback');
+        assert.match(await run(`bpftool prog show id ${a.progId}`), /jited/, 'the arm64 JIT compiled it');
+      });
+      t.diagnostic(`tc-filter prog ${attached.progId} on a64x0: ${first} → ${second} UDP packets`);
     } finally {
       await connection.close();
-      await run('ip netns del a64-peer');
     }
     // `[a]gent[.]js` matches the agent's and session processes' command lines, not this shell's own.
     const agents = (): Promise<string> => run('cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" " " | grep -o "[a]gent[.]js" || true');

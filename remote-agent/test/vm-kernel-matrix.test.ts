@@ -4,21 +4,19 @@
  * in `after`, also when a test fails.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { compileBpf, kernelAvailable, requireKernel, startVm, tempDir, type VmNode } from '@ebpf-studio/test-support';
+import { kernelAvailable, requireKernel, startVm, type VmNode } from '@ebpf-studio/test-support';
 import type { AgentClient } from '../src/controller/agent-client';
 import { connectNode, type ConnectNodeOptions, type NodeConnection } from '../src/controller/connect-node';
 import { startLocalAgent } from '../src/controller/local-agent';
 import { NODE_RUNTIME_VERSION, loadAgentPayload } from '../src/controller/payload';
-import { SessionController } from '../src/controller/session-controller';
 import { bootstrapCommand, START_EXIT } from '../src/controller/ssh/bootstrap-script';
-import { MapDumpRequest } from '../src/session-protocol';
 import { expectationFor, KERNEL_MATRIX, observed, readMatrixFixture } from './kernel-matrix-support';
 import { ensurePayloadBuilt, serverEngine, type EngineReport, type ServerEngine } from './ssh-support';
+import { countUdpWithTc, seconds } from './vm-guest-support';
 
 const NODE_NAME = 'legacy-1';
 const NODE_CACHE = '/root/.cache/ebpf-studio';
@@ -29,15 +27,6 @@ interface MatrixEngine extends ServerEngine {
     programs: { name: string; verdicts: Record<string, { verdict: string; kernel: string; code?: string }> }[];
     diagnostics: { code: string; line: number; severity: string; message: string; nodes: string[] }[];
   };
-}
-
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-
-async function eventually(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 300))) {
-    if (await condition()) return true;
-  }
-  return condition();
 }
 
 describe('a VM node with Debian\'s 6.1 kernel: per-kernel verdicts, bootstrap from bare, the tc fallback', { timeout: 15 * 60_000 }, () => {
@@ -170,50 +159,21 @@ describe('a VM node with Debian\'s 6.1 kernel: per-kernel verdicts, bootstrap fr
 
   test('attach on 6.1: no tcx, so a tc program attaches as a clsact filter on a veth inside the VM; counters grow; close leaves nothing', async (t) => {
     if (!requireKernel(t)) return;
-    const object = readFileSync(compileBpf(join(KERNEL_MATRIX, 'tc-count-protocols.bpf.c'), tempDir())).toString('base64');
     const run = (script: string): Promise<string> => vm!.exec(['sh', '-c', script]);
-    // A veth pair: kmx0 here, kmx1 in a namespace inside the VM; ens3 (user-mode net) carries SSH.
-    await run('ip netns add kmx-peer && ip link add kmx0 type veth peer name kmx1 netns kmx-peer && ip addr add 192.0.2.1/30 dev kmx0 && ip link set kmx0 up && ip -n kmx-peer addr add 192.0.2.2/30 dev kmx1 && ip -n kmx-peer link set kmx1 up');
-    const sendUdp = (count: number): Promise<string> => run(`ip netns exec kmx-peer bash -c 'for i in $(seq ${count}); do echo x > /dev/udp/192.0.2.1/9; done'`);
     const connection = await connect();
     try {
       const agent = await connection.agent();
-      const info = await agent.info();
-      assert.equal(info.features?.['tcx'], false, '6.1 has no tcx');
-      assert.ok(info.interfaces?.some((i) => i.name === 'kmx0'));
-      const session = await SessionController.open(agent, { name: 'vm-tc-fallback', leaseMs: 10_000 });
-      try {
-        await assert.rejects(
-          session.attach({ object, program: 'count_protocols', target: { kind: 'tc', iface: 'ens3', direction: 'ingress' } }),
-          /carries this SSH session/,
-        );
-        const attached = await session.attach({ object, program: 'count_protocols', target: { kind: 'tc', iface: 'kmx0', direction: 'ingress' } });
-        assert.equal(attached.mechanism, 'tc-filter', 'the clsact fallback');
-        assert.equal(attached.linkId, undefined);
-        const filters = await run('tc filter show dev kmx0 ingress');
-        assert.match(filters, /count_protocols.* direct-action/);
-
-        const udpPackets = async (): Promise<number> => {
-          const dump = await agent.request(MapDumpRequest, { id: session.handle.id, map: 'packets_by_proto' });
-          return Number(dump.entries.find((e) => e.key === 17)?.value ?? 0);
-        };
-        await sendUdp(10);
-        const first = await udpPackets();
-        assert.ok(first >= 10, `${first} UDP packets counted after sending 10`);
-        await sendUdp(15);
-        const second = await udpPackets();
-        assert.ok(second >= first + 15, `the counter grows: ${first} → ${second}`);
-        t.diagnostic(`tc-filter prog ${attached.progId} on kmx0: ${first} → ${second} UDP packets`);
-      } finally {
-        await session.close();
-      }
-      assert.equal((await run('tc filter show dev kmx0 ingress')).trim(), '', 'no tc filter left');
-      const net = JSON.parse(await run('bpftool -j net show dev kmx0')) as { tc?: unknown[] }[];
-      assert.deepEqual(net[0]?.tc ?? [], [], 'bpftool net lists nothing on kmx0');
-      assert.ok(await eventually(async () => !/count_protocols/.test(await run('bpftool prog show')), 5000), 'the program is gone');
+      assert.equal((await agent.info()).features?.['tcx'], false, '6.1 has no tcx');
+      // kmx0 here, kmx1 in a namespace inside the VM; ens3 (user-mode net) carries SSH
+      const { attached, first, second } = await countUdpWithTc(agent, run, 'kmx', 'vm-tc-fallback', async (a, session, object) => {
+        assert.ok((await agent.info()).interfaces?.some((i) => i.name === 'kmx0'));
+        assert.equal(a.mechanism, 'tc-filter', 'the clsact fallback');
+        assert.equal(a.linkId, undefined);
+        await assert.rejects(session.attach({ object, program: 'count_protocols', target: { kind: 'tc', iface: 'ens3', direction: 'ingress' } }), /carries this SSH session/);
+      });
+      t.diagnostic(`tc-filter prog ${attached.progId} on kmx0: ${first} → ${second} UDP packets`);
     } finally {
       await connection.close();
-      await run('ip netns del kmx-peer');
     }
   });
 
