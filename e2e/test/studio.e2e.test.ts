@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createTestNodes, requireKernel, type TestNode } from '@ebpf-studio/test-support';
+import { createTestNodes, eventually, requireKernel, type TestNode } from '@ebpf-studio/test-support';
 import { ARTIFACTS_DIR, builtVsix, explorerSummary, logLineTime, poll, REPO_ROOT, startExploreCli, startSession, type Session } from '../src';
 
 const REJECTED = 'failover-unchecked.bpf.c';
@@ -22,15 +22,6 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** XDP programs on the node's data interface (bpftool net lists only the node's own namespace; `bpftool link` would list every test's links). */
 const xdpOnData = (node: TestNode): unknown[] =>
   ((JSON.parse(node.exec('bpftool', ['-j', 'net', 'show'])) as { xdp?: { devname: string }[] }[])[0]?.xdp ?? []).filter((x) => x.devname === node.dataIfname);
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return condition();
-}
 
 /** packets_by_proto[1] (ICMP) as the Show Maps table shows it, or undefined before it is drawn. */
 async function icmpCount(session: Session): Promise<number | undefined> {
@@ -180,7 +171,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await ui.waitForQuickInput(/Detach/, 60_000);
       await ui.pickQuickItem('count_packets', /count_packets.*east-1 · /);
       await ui.waitForNotification(/Detached on east-1/, 60_000);
-      assert.ok(await until(() => xdpOnData(node).length === 0, 10_000), 'no XDP program left on the node');
+      assert.ok(await eventually(() => xdpOnData(node).length === 0, 10_000), 'no XDP program left on the node');
       await ui.showViewContainer('eBPF Traffic Studio');
       await ui.waitForViewRows(NODES_VIEW, (r) => r.some((x) => x.includes('east-1')) && !r.some((x) => x.includes('count_packets')), 30_000);
       await workbench.screenshot('detached');
@@ -246,7 +237,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await ui.waitForQuickInput(/Detach/, 60_000);
       await ui.pickQuickItem('report_packets', /report_packets.*east-1 · /);
       await ui.waitForNotification(/Detached on east-1/, 60_000);
-      assert.ok(await until(() => xdpOnData(node).length === 0, 10_000), 'no XDP program left on the node');
+      assert.ok(await eventually(() => xdpOnData(node).length === 0, 10_000), 'no XDP program left on the node');
     });
 
     await t.test('Open Verifier Explorer shows the verified instructions; an instruction jumps to its source line in the editor, and back', async (st) => {

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { compileBpf, createTestNodes, kernelAvailable, requireKernel, tempDir, type TestNode, type TestNodes } from '@ebpf-studio/test-support';
+import { compileBpf, createTestNodes, eventually, kernelAvailable, requireKernel, tempDir, type TestNode, type TestNodes } from '@ebpf-studio/test-support';
 import { connectNode, type NodeConnection } from '../src/controller/connect-node';
 import { loadInventory, type Inventory } from '../src/controller/inventory';
 import { SessionController } from '../src/controller/session-controller';
@@ -20,15 +20,6 @@ interface NodeLink {
 /** bpf_links as the node itself lists them. */
 function linksOn(node: TestNode): NodeLink[] {
   return JSON.parse(node.exec('bpftool', ['-j', 'link', 'show'])) as NodeLink[];
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return condition();
 }
 
 describe('sessions on namespace nodes over SSH (real sshd, real kernel)', () => {
@@ -71,7 +62,7 @@ describe('sessions on namespace nodes over SSH (real sshd, real kernel)', () => 
       agent.onNotification(EventsNotification, (b) => batches.push(b));
       await agent.request(EventsSubscribeRequest, { id: session.handle.id, source: { kind: 'ringbuf', map: 'events', btfType: 'packet_event' } });
       pingFromCluster(node, 4);
-      assert.ok(await until(() => batches.flatMap((b) => b.records).length >= 4, 5000), 'events arrive');
+      assert.ok(await eventually(() => batches.flatMap((b) => b.records).length >= 4, 5000), 'events arrive');
       const first = batches.flatMap((b) => b.records)[0] as { protocol: number; saddr: number; daddr: number };
       assert.equal(first.protocol, 1, 'decoded with the program\'s BTF type: ICMP');
       assert.equal(batches.at(-1)!.droppedTransport, 0);
@@ -79,7 +70,7 @@ describe('sessions on namespace nodes over SSH (real sshd, real kernel)', () => 
     } finally {
       await session.close();
     }
-    assert.ok(await until(() => linksOn(node).length === 0, 3000), 'nothing attached after close');
+    assert.ok(await eventually(() => linksOn(node).length === 0, 3000), 'nothing attached after close');
   });
 
   test('a dropped connection resumes within the lease; the session keeps its attachment', async (t) => {
@@ -100,7 +91,7 @@ describe('sessions on namespace nodes over SSH (real sshd, real kernel)', () => 
     const dump = await agent.request(MapDumpRequest, { id: session.handle.id, map: 'packets_by_proto' });
     assert.ok(dump.entries.some((e) => e.key === 1 && Number(e.value) >= 2));
     await session.close();
-    assert.ok(await until(() => linksOn(node).length === 0, 3000));
+    assert.ok(await eventually(() => linksOn(node).length === 0, 3000));
   });
 
   test('a killed controller: after the lease nothing of ours is attached on the node', async (t) => {
@@ -124,7 +115,7 @@ describe('sessions on namespace nodes over SSH (real sshd, real kernel)', () => 
     });
     assert.ok(linksOn(node).some((l) => l.id === linkId));
     child.kill('SIGKILL');
-    assert.ok(await until(() => !linksOn(node).some((l) => l.id === linkId), 8000), 'rolled back after the lease');
+    assert.ok(await eventually(() => !linksOn(node).some((l) => l.id === linkId), 8000), 'rolled back after the lease');
   });
 
   test('a partition (management link cut): the node never hears the controller go, and rolls back after the lease', async (t) => {
@@ -135,7 +126,7 @@ describe('sessions on namespace nodes over SSH (real sshd, real kernel)', () => 
     const info = await session.attach({ object: object('xdp-count'), program: 'count_packets', target: { kind: 'xdp', iface: node.dataIfname } });
     node.cutManagement();
     try {
-      assert.ok(await until(() => !linksOn(node).some((l) => l.id === info.linkId), 8000), 'rolled back after the lease');
+      assert.ok(await eventually(() => !linksOn(node).some((l) => l.id === info.linkId), 8000), 'rolled back after the lease');
       assert.equal(node.exec('bpftool', ['-j', 'net', 'show']).includes('"id":'), false, 'no XDP/tc program on any interface of the node');
       assert.deepEqual(node.exec('bpftool', ['cgroup', 'tree']).split('\n').filter((l) => l.includes('count_packets')), [], 'no cgroup attachment of ours');
     } finally {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { compileBpf, createNetnsPair, kernelAvailable, requireKernel, tempDir, type NetnsPair } from '@ebpf-studio/test-support';
+import { compileBpf, createNetnsPair, eventually, kernelAvailable, requireKernel, tempDir, type NetnsPair } from '@ebpf-studio/test-support';
 import {
   DetachRequest,
   MapDumpRequest,
@@ -24,15 +24,6 @@ const ICMP = 1;
 function linkExists(linkId: number | undefined): boolean {
   const links = JSON.parse(execFileSync('bpftool', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { id: number }[];
   return links.some((l) => l.id === linkId);
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return condition();
 }
 
 describe('sessions on this machine (real kernel, a veth in a test namespace)', () => {
@@ -77,7 +68,7 @@ describe('sessions on this machine (real kernel, a veth in a test namespace)', (
     } finally {
       await session.close();
     }
-    assert.ok(await until(() => !linkExists(info.linkId), 3000), 'the link is gone after close');
+    assert.ok(await eventually(() => !linkExists(info.linkId), 3000), 'the link is gone after close');
   });
 
   test('without heartbeats the lease runs out and everything is rolled back', async (t) => {
@@ -86,7 +77,7 @@ describe('sessions on this machine (real kernel, a veth in a test namespace)', (
     const info = await session.attach({ object, program: 'count_packets', target: { kind: 'xdp', iface: pair!.a.ifname } });
     session.abandon();
     assert.ok(linkExists(info.linkId));
-    assert.ok(await until(() => !linkExists(info.linkId), 5000), 'the link is gone after the lease');
+    assert.ok(await eventually(() => !linkExists(info.linkId), 5000), 'the link is gone after the lease');
     const sessions = await other!.request(SessionListRequest);
     assert.ok(!sessions.some((s) => s.id === session.handle.id), 'the session is gone from the list');
   });
@@ -104,7 +95,7 @@ describe('sessions on this machine (real kernel, a veth in a test namespace)', (
     assert.equal(resumed.id, session.handle.id);
     const detached = await other!.request(DetachRequest, { id: session.handle.id, attachment: info.id });
     assert.deepEqual(detached, [info.id]);
-    assert.ok(await until(() => !linkExists(info.linkId), 3000));
+    assert.ok(await eventually(() => !linkExists(info.linkId), 3000));
     session.abandon();
   });
 
@@ -114,7 +105,7 @@ describe('sessions on this machine (real kernel, a veth in a test namespace)', (
     const info = await session.attach({ object, program: 'count_packets', target: { kind: 'xdp', iface: pair!.a.ifname } });
     process.kill(session.handle.pid, 'SIGKILL');
     session.abandon();
-    assert.ok(await until(() => !linkExists(info.linkId), 3000));
+    assert.ok(await eventually(() => !linkExists(info.linkId), 3000));
     const sessions = await other!.request(SessionListRequest);
     assert.ok(!sessions.some((s) => s.id === session.handle.id), 'its leftovers are swept when sessions are listed');
   });
@@ -135,7 +126,7 @@ describe('sessions on this machine (real kernel, a veth in a test namespace)', (
     } finally {
       await other!.request(PersistentRemoveRequest, { path: info.pinned! }).catch(() => undefined);
     }
-    assert.ok(await until(() => !linkExists(info.linkId), 3000), 'removing the pin detaches');
+    assert.ok(await eventually(() => !linkExists(info.linkId), 3000), 'removing the pin detaches');
   });
 
   test('names that could reach a shell are refused before anything runs', async (t) => {

@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { buildVmImage, kernelAvailable, requireKernel, startVm, tempDir, type VmImage, type VmNode } from '@ebpf-studio/test-support';
+import { buildVmImage, eventually, kernelAvailable, requireKernel, startVm, tempDir, type VmImage, type VmNode } from '@ebpf-studio/test-support';
 import { connectNode, type NodeConnection } from '../src/controller/connect-node';
 import { startLocalAgent } from '../src/controller/local-agent';
 import { loadAgentPayload, NODE_RUNTIME_VERSION } from '../src/controller/payload';
 import { expectationFor, KERNEL_MATRIX, observed, readMatrixFixture } from './kernel-matrix-support';
 import { ensurePayloadBuilt, REPO, serverEngine } from './ssh-support';
-import { countUdpWithTc, eventually, seconds } from './vm-guest-support';
+import { countUdpWithTc, seconds } from './vm-guest-support';
 
 const NODE_CACHE = '/root/.cache/ebpf-studio';
 const NODE_NAME = 'arm64-1';

@@ -1,22 +1,14 @@
-/** What the VM node tests (vm-kernel-matrix, vm-arm64) do alike inside a guest: wait, time, and count packets with tc on a veth. */
+/** What the VM node tests (vm-kernel-matrix, vm-arm64) do alike inside a guest: time, and count packets with tc on a veth. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileBpf, tempDir } from '@ebpf-studio/test-support';
+import { compileBpf, eventually, tempDir } from '@ebpf-studio/test-support';
 import type { AgentClient } from '../src/controller/agent-client';
 import { SessionController } from '../src/controller/session-controller';
 import { MapDumpRequest, type AttachmentInfo } from '../src/session-protocol';
 import { KERNEL_MATRIX } from './kernel-matrix-support';
 
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-
-/** Whether `condition` holds within `timeoutMs`, checked every 300 ms. */
-export async function eventually(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 300))) {
-    if (await condition()) return true;
-  }
-  return condition();
-}
 
 /** Runs a shell script in the guest (the guest's own sh, as root). */
 export type GuestShell = (script: string) => Promise<string>;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createTestNodes, kernelAvailable, requireKernel, type TestNode, type TestNodes } from '@ebpf-studio/test-support';
+import { createTestNodes, eventually, kernelAvailable, requireKernel, type TestNode, type TestNodes } from '@ebpf-studio/test-support';
 import { StudioMethods, type AttachResult, type DetachResult, type MapsResult, type NodeSummary, type TraceEvents, type TraceStartResult, type VerifyOnResult } from '../src/lsp/studio-protocol';
 import { LspSession } from './lsp-session';
 
@@ -13,15 +13,6 @@ const DATA = join(ROOT, 'remote-agent', 'test', 'data');
 function xdpOn(node: TestNode): string[] {
   const [net] = JSON.parse(node.exec('bpftool', ['-j', 'net', 'show'])) as { xdp?: { devname: string; id: number }[] }[];
   return (net?.xdp ?? []).map((x) => `${x.devname}:${(JSON.parse(node.exec('bpftool', ['-j', 'prog', 'show', 'id', String(x.id)])) as { name: string }).name}`);
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return condition();
 }
 
 describe('studio requests on a namespace node over SSH (real sshd, real kernel)', () => {
@@ -93,7 +84,7 @@ describe('studio requests on a namespace node over SSH (real sshd, real kernel)'
 
       const detached = (await s.connection.sendRequest(StudioMethods.detach, { node: 'east-1', session: counter.session, attachment: counter.attachment })) as DetachResult;
       assert.deepEqual(detached.detached, [counter.attachment]);
-      assert.ok(await until(() => xdpOn(node).length === 0, 3000), 'gone on the node');
+      assert.ok(await eventually(() => xdpOn(node).length === 0, 3000), 'gone on the node');
       assert.equal((await nodeSummary(s)).sessions.some((x) => x.id === counter.session), false, 'its session closed with its last attachment');
 
       const events: TraceEvents[] = [];
@@ -102,7 +93,7 @@ describe('studio requests on a namespace node over SSH (real sshd, real kernel)'
       const reporter = (await s.connection.sendRequest(StudioMethods.attach, { uri: reporterUri, program: 'report_packets', node: 'east-1', to: node.dataIfname, leaseMs: 15_000 })) as AttachResult;
       const { trace } = (await s.connection.sendRequest(StudioMethods.traceStart, { node: 'east-1', session: reporter.session, map: 'events', btfType: 'packet_event' })) as TraceStartResult;
       ping(node, 4);
-      assert.ok(await until(() => events.flatMap((e) => e.lines).length >= 4, 5000), 'events arrive');
+      assert.ok(await eventually(() => events.flatMap((e) => e.lines).length >= 4, 5000), 'events arrive');
       assert.ok(events.every((e) => e.trace === trace && e.droppedTransport === 0));
       assert.equal((JSON.parse(events[0]!.lines[0]!) as { protocol: number }).protocol, 1, 'decoded by BTF: ICMP');
       await s.connection.sendRequest(StudioMethods.traceStop, { trace });
@@ -114,7 +105,7 @@ describe('studio requests on a namespace node over SSH (real sshd, real kernel)'
 
       await s.dispose();
       disposed = true;
-      assert.ok(await until(() => xdpOn(node).length === 0, 3000), 'closed at shutdown, well before its 15 s lease');
+      assert.ok(await eventually(() => xdpOn(node).length === 0, 3000), 'closed at shutdown, well before its 15 s lease');
     } finally {
       if (!disposed) await s.dispose();
     }

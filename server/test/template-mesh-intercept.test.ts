@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { mapKeys } from '@ebpf-studio/libbpf-ts';
-import { requireKernel } from '@ebpf-studio/test-support';
+import { eventually, requireKernel } from '@ebpf-studio/test-support';
 import { attachTemplate, counterTotals, firstJsonLine, fixture, jsonLines, type AttachedTemplate } from './template-socket-harness';
 
 /**
@@ -26,15 +26,6 @@ async function freePort(): Promise<number> {
   const port = await listen(probe);
   await new Promise((r) => probe.close(r));
   return port;
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
 }
 
 describe('mesh-intercept: real sockets in a test cgroup', () => {
@@ -74,7 +65,7 @@ describe('mesh-intercept: real sockets in a test cgroup', () => {
       t.diagnostic(`mi_stats: ${JSON.stringify(stats)}`);
       assert.deepEqual(stats, { redirected: 2, exempt: 3, learned: 2, answered: 2 });
       const clients = (): number => mapKeys(attached!.object.map('mi_client_dst').fd).keys.length;
-      assert.ok(await until(() => clients() === 0, 2000), `closed clients leave mi_client_dst (left: ${clients()})`);
+      assert.ok(await eventually(() => clients() === 0, 2000), `closed clients leave mi_client_dst (left: ${clients()})`);
       assert.equal(mapKeys(attached.object.map('mi_cookie_dst').fd).keys.length, 0, 'no pending connects are left');
       proxy.kill();
     } finally {

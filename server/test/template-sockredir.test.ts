@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { formatValue, mapDump } from '@ebpf-studio/libbpf-ts';
-import { createNetns, requireKernel, type TestNetns } from '@ebpf-studio/test-support';
+import { createNetns, eventually, requireKernel, type TestNetns } from '@ebpf-studio/test-support';
 import { attachTemplate, counterTotals, fixture, jsonLines, type AttachedTemplate } from './template-socket-harness';
 
 /**
@@ -30,15 +30,6 @@ function sockhashKeys(attached: AttachedTemplate): SockKey[] {
   return mapDump(attached.object.map('sr_sockhash').fd).entries.map((e) => formatValue(attached.spec.btf!, spec.keyTypeId!, e.key) as SockKey);
 }
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
-
 async function exchange(t: TestContext, host: string, netns?: TestNetns): Promise<void> {
   const attached = attachTemplate(NAME);
   try {
@@ -60,7 +51,7 @@ async function exchange(t: TestContext, host: string, netns?: TestNetns): Promis
 
     child.stdin!.write('close\n');
     assert.deepEqual(await next(), { closed: true });
-    assert.ok(await until(() => sockhashKeys(attached).length === 0, 2000), `closed sockets leave the sockhash (left: ${JSON.stringify(sockhashKeys(attached))})`);
+    assert.ok(await eventually(() => sockhashKeys(attached).length === 0, 2000), `closed sockets leave the sockhash (left: ${JSON.stringify(sockhashKeys(attached))})`);
   } finally {
     attached.close();
   }

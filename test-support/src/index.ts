@@ -11,3 +11,4 @@ export type { BuildVmImageOptions, StartVmOptions, VmArch, VmImage, VmNode, VmSt
 export { buildFrame, buildPacket, frameOf, ethernet, encapsulate, ipv4Header, ipv6Header, parseFrame, checksumProblems, internetChecksum, onesComplementSum, ipBytes, formatIp, macBytes, formatMac, ETH_P_IP, ETH_P_IPV6, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP } from './packets';
 export type { FrameSpec, PacketSpec, OuterSpec, TcpFlags, ParsedFrame, IpLayer, L4Layer } from './packets';
 export { onProcessExit, pidAlive } from './process-exit';
+export { eventually } from './eventually';
