@@ -1,9 +1,9 @@
 import type { FrameLocator, Locator, Page } from 'playwright-core';
+import { commandEntry, pickQuickAccessRow } from './quick-access';
 import { poll } from './poll';
+import { escapeRegExp } from './regexp';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** A row of a quick pick: what it shows on its lines (label, description, detail). */
 export interface QuickItem {
@@ -24,12 +24,7 @@ export class WorkbenchUi {
 
   /** Open F1 and run a command by its title without waiting for the palette to go (the command may show its own quick input). */
   async startCommand(title: string): Promise<void> {
-    if (await this.quickInput.isVisible()) await this.page.keyboard.press('Escape');
-    await this.page.keyboard.press('F1');
-    await this.quickInput.waitFor({ state: 'visible' });
-    await this.page.keyboard.type(title);
-    await this.quickInput.locator('.monaco-list-row.focused', { hasText: title }).first().waitFor();
-    await this.page.keyboard.press('Enter');
+    await pickQuickAccessRow(this.page, commandEntry(title), DEFAULT_TIMEOUT_MS);
   }
 
   /** Wait until a quick input with this title is shown; resolves with the title. */
@@ -216,13 +211,19 @@ export class WorkbenchUi {
 
   /** Close every notification toast (Escape on each would also close quick inputs). */
   async clearNotifications(): Promise<void> {
+    const toasts = this.page.locator('.notification-toast-container').filter({ visible: true });
     // a toast may close itself while we go: a short timeout, not the default 30 s, for one that went
-    for (const close of await this.page.locator('.notification-toast-container .codicon-notifications-clear').all()) await close.click({ timeout: 2000 }).catch(() => undefined);
+    for (const close of await toasts.locator('.codicon-notifications-clear').all()) await close.click({ timeout: 2000 }).catch(() => undefined);
+    const gone = (timeout: number): Promise<boolean> => toasts.first().waitFor({ state: 'hidden', timeout }).then(() => true, () => false);
+    if (await gone(1000)) return;
+    // a toast whose close button did not take the click goes with the command (one with a running progress stays)
+    await this.startCommand('Notifications: Clear All Notifications');
+    await gone(5000);
   }
 
-  /** Set the log level of an output channel (or logger) with "Developer: Set Log Level…", e.g. ('eBPF Traffic Studio', 'Trace'). */
+  /** Set the log level of an output channel (or logger) with "Developer: Set Log Level...", e.g. ('eBPF Traffic Studio', 'Trace'). */
   async setLogLevel(channel: string, level: string): Promise<void> {
-    await this.startCommand('Developer: Set Log Level');
+    await this.startCommand('Developer: Set Log Level...');
     await this.chooseQuickItem(channel);
     // the levels' list (the first list has "Trace All", not "Trace")
     await this.waitForQuickItem(new RegExp(`^${escapeRegExp(level)}$`));

@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
+import { commandEntry, pickQuickAccessRow } from './quick-access';
 import { poll } from './poll';
+import { escapeRegExp } from './regexp';
 
 /** A row of the Problems panel. */
 export interface Problem {
@@ -13,8 +15,6 @@ export interface Problem {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Matches an accessible name that is the file name, possibly followed by ", <state>" (", preview"). */
 function nameOf(fileName: string): RegExp {
@@ -83,17 +83,11 @@ export class Workbench {
 
   /** Open a file by its workspace-relative path through Quick Open (Ctrl+P). */
   async quickOpen(path: string): Promise<void> {
-    await this.closeQuickInput();
-    await this.page.keyboard.press('Control+P');
-    await this.quickInput.waitFor({ state: 'visible' });
-    await this.page.keyboard.type(path);
     const fileName = path.replace(/^.*\//, '');
     // a row's label is the file name, then its folder when it is not at the root: "ebpf-studio.yaml lb, file results"
     const folder = path.includes('/') ? ` ${path.replace(/\/[^/]*$/, '')}` : '';
     const row = new RegExp(`^${escapeRegExp(fileName)}${escapeRegExp(folder)}(?:,|$)`);
-    // Enter opens the focused row: wait until the filter has put the file there
-    await this.quickInput.locator('.monaco-list-row.focused').and(this.page.getByLabel(row)).waitFor();
-    await this.page.keyboard.press('Enter');
+    await pickQuickAccessRow(this.page, { key: 'Control+P', value: path, row, what: `file ${path}` }, DEFAULT_TIMEOUT_MS);
     await this.waitForEditor(fileName);
   }
 
@@ -117,10 +111,6 @@ export class Workbench {
   private tab(fileName: string, selected?: boolean): Locator {
     const name = nameOf(fileName);
     return this.page.getByRole('tab', selected === undefined ? { name } : { name, selected });
-  }
-
-  private async closeQuickInput(): Promise<void> {
-    if (await this.quickInput.isVisible()) await this.page.keyboard.press('Escape');
   }
 
   /** Wait until the file is the active editor and its text is drawn. */
@@ -163,12 +153,7 @@ export class Workbench {
 
   /** Run a command from the Command Palette (F1) by its title. */
   async runCommand(title: string): Promise<void> {
-    await this.closeQuickInput();
-    await this.page.keyboard.press('F1');
-    await this.quickInput.waitFor({ state: 'visible' });
-    await this.page.keyboard.type(title);
-    await this.quickInput.locator('.monaco-list-row', { hasText: title }).first().waitFor();
-    await this.page.keyboard.press('Enter');
+    await pickQuickAccessRow(this.page, commandEntry(title), DEFAULT_TIMEOUT_MS);
     await this.quickInput.waitFor({ state: 'hidden' });
   }
 
