@@ -4,7 +4,7 @@ import { activeBpfDocument } from './bpf-document';
 import { newSchedulingProgram } from './commands/new-program';
 import { mapToShow, traceToStart } from './commands/live';
 import { applyPolicy, setClusterHealth } from './commands/policy';
-import { attach, detach } from './commands/sessions';
+import { attach, attachmentLabel, detach } from './commands/sessions';
 import { verifyNow, verifyOnNode } from './commands/verify';
 import { openExplorer } from './explorer-panel';
 import { showMap } from './maps-panel';
@@ -60,7 +60,13 @@ export async function activate(context: ExtensionContext): Promise<void> {
     command('ebpfStudio.verifyOnNode', () => verifyOnNode(studio)),
     command('ebpfStudio.attach', () => attach(studio, changed)),
     command('ebpfStudio.detach', (element?: NodesElement) =>
-      detach(studio, changed, element?.kind === 'attachment' ? { node: element.node, session: element.session, attachment: element.attachment.id } : undefined),
+      detach(
+        studio,
+        changed,
+        element?.kind === 'attachment'
+          ? { target: { node: element.node, session: element.session, attachment: element.attachment.id }, label: attachmentLabel(element.attachment) }
+          : undefined,
+      ),
     ),
     command('ebpfStudio.applyPolicy', () => applyPolicy(studio, outputChannel)),
     command('ebpfStudio.setClusterHealth', () => setClusterHealth(studio, outputChannel)),

@@ -140,7 +140,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await ui.page.keyboard.type('not an interface!');
       await ui.waitForInputMessage(/An interface name/);
       await ui.answerInput(node.dataIfname);
-      const note = await ui.waitForNotification(/Attached on east-1/, 60_000);
+      const note = await ui.waitForNotification(/Attached on east-1: count_packets /, 60_000);
       t.diagnostic(`notification: ${note}`);
       assert.equal(xdpOnData(node).length, 1, 'the node has our XDP program on its data interface');
       await ui.showViewContainer('eBPF Traffic Studio');
@@ -170,7 +170,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await ui.startCommand('eBPF: Detach');
       await ui.waitForQuickInput(/Detach/, 60_000);
       await ui.pickQuickItem('count_packets', /count_packets.*east-1 · /);
-      await ui.waitForNotification(/Detached on east-1/, 60_000);
+      await ui.waitForNotification(/Detached count_packets → .* on east-1\./, 60_000);
       assert.ok(await eventually(() => xdpOnData(node).length === 0, 10_000), 'no XDP program left on the node');
       await ui.showViewContainer('eBPF Traffic Studio');
       await ui.waitForViewRows(NODES_VIEW, (r) => r.some((x) => x.includes('east-1')) && !r.some((x) => x.includes('count_packets')), 30_000);
@@ -187,7 +187,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await ui.chooseQuickItem('report_packets');
       await ui.waitForQuickInput(/Attach report_packets/);
       await ui.answerInput(node.dataIfname);
-      t.diagnostic(`notification: ${await ui.waitForNotification(/Attached on east-1/, 60_000)}`);
+      t.diagnostic(`notification: ${await ui.waitForNotification(/Attached on east-1: report_packets /, 60_000)}`);
       assert.equal(xdpOnData(node).length, 1, 'the ring-buffer program is on the node\'s data interface');
       await ui.clearNotifications();
 
@@ -236,7 +236,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       await ui.startCommand('eBPF: Detach');
       await ui.waitForQuickInput(/Detach/, 60_000);
       await ui.pickQuickItem('report_packets', /report_packets.*east-1 · /);
-      await ui.waitForNotification(/Detached on east-1/, 60_000);
+      await ui.waitForNotification(/Detached report_packets → .* on east-1\./, 60_000);
       assert.ok(await eventually(() => xdpOnData(node).length === 0, 10_000), 'no XDP program left on the node');
     });
 

@@ -71,21 +71,32 @@ interface AttachmentItem extends QuickPickItem {
   target: DetachParams;
 }
 
+/** What to detach, and how the UI names it ("count_packets → xdp eth1", or a session's name). */
+export interface DetachChoice {
+  target: DetachParams;
+  label: string;
+}
+
+/** How an attachment is named in the pick list and the notification. */
+export function attachmentLabel(a: { program: string; target: string }): string {
+  return `${a.program} → ${a.target}`;
+}
+
 /** Every attachment on this machine and the inventory's nodes (sessions without attachments offered as a whole). */
 function attachmentItems(nodes: readonly NodeSummary[]): AttachmentItem[] {
   return nodes.flatMap((n) =>
     n.sessions.flatMap((s) =>
       s.attachments.length === 0
         ? [{ target: { node: n.name, session: s.id }, label: `${s.name}`, description: `${n.name} · session without attachments` }]
-        : s.attachments.map((a) => ({ target: { node: n.name, session: s.id, attachment: a.id }, label: `${a.program} → ${a.target}`, description: `${n.name} · ${s.name} · ${a.mechanism}` })),
+        : s.attachments.map((a) => ({ target: { node: n.name, session: s.id, attachment: a.id }, label: attachmentLabel(a), description: `${n.name} · ${s.name} · ${a.mechanism}` })),
     ),
   );
 }
 
 /** Detach an attachment (from the Nodes tree, or picked from every node's sessions). */
-export async function detach(studio: Studio, onChanged: () => void, given?: DetachParams): Promise<void> {
-  let target = given;
-  if (!target) {
+export async function detach(studio: Studio, onChanged: () => void, given?: DetachChoice): Promise<void> {
+  let choice = given;
+  if (!choice) {
     const nodes = await listNodes(studio);
     if (!nodes) return;
     const items = attachmentItems(nodes);
@@ -93,13 +104,13 @@ export async function detach(studio: Studio, onChanged: () => void, given?: Deta
       void window.showInformationMessage('Nothing is attached on this machine or the inventory\'s nodes.');
       return;
     }
-    target = (await window.showQuickPick(items, { title: 'Detach', matchOnDescription: true }))?.target;
-    if (!target) return;
+    choice = await window.showQuickPick(items, { title: 'Detach', matchOnDescription: true });
+    if (!choice) return;
   }
-  const params = target;
+  const { target: params, label } = choice;
   const done = await studio.withRetry(`Detaching on ${params.node}`, () =>
     window.withProgress({ location: ProgressLocation.Notification, title: `Detaching on ${params.node}…` }, () => studio.request<unknown>(StudioMethods.detach, params).then(() => true)),
   );
   onChanged();
-  if (done) void window.showInformationMessage(`Detached on ${params.node}.`);
+  if (done) void window.showInformationMessage(`Detached ${label} on ${params.node}.`);
 }
