@@ -2,7 +2,8 @@ export { BpfError, NotSupportedError, PermissionError, VerifierError } from './e
 export { verifyObject } from './kernel/verify-object';
 export type { InitialValuePatch, ObjectVerdict, ProgramVerdict, Verdict, VerifyObjectOptions } from './kernel/verify-object';
 export type { LibbpfMessage } from './kernel/libbpf-messages';
-export { CAPABILITIES, parseCapabilityList, restrictCapabilities } from './kernel/capabilities';
+export { CAPABILITIES, capabilityNames, effectiveCapabilities, parseCapabilityList, restrictCapabilities } from './kernel/capabilities';
+export { loadEpermReason, noBpfCapability } from './kernel/load-permission';
 export { libbpfVersion } from './kernel/libbpf-version';
 export { readBpfObject } from './elf/read-object';
 export type { BpfObjectSpec, GlobalVarSpec, MapSpec, ProgramSpec, SubprogramSpec } from './elf/object-spec';

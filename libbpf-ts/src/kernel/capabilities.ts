@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { BpfError } from '../errors';
 import { native } from './native';
 
@@ -49,4 +50,22 @@ export function restrictCapabilities(caps: readonly number[]): void {
     const errno = n.koffi.errno();
     throw new BpfError(`capset failed: ${n.strerror(errno)}`, 'run the verifier as root to emulate a reduced-capability loader', errno);
   }
+}
+
+/**
+ * The effective capabilities of the calling thread (capset acts per thread, and a verify worker reduces
+ * its own), as capability numbers.
+ */
+export function effectiveCapabilities(): Set<number> {
+  const status = readFileSync('/proc/thread-self/status', 'utf8');
+  const mask = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
+  const caps = new Set<number>();
+  for (let cap = 0; cap <= LAST_CAP; cap++) if ((mask >> BigInt(cap)) & 1n) caps.add(cap);
+  return caps;
+}
+
+/** The names of capabilities as a user writes them: [12, 39] → "CAP_NET_ADMIN, CAP_BPF". */
+export function capabilityNames(caps: Iterable<number>): string {
+  const names = new Map(Object.entries(CAPABILITIES).map(([name, cap]) => [cap, `CAP_${name.toUpperCase()}`]));
+  return [...caps].map((cap) => names.get(cap) ?? `capability ${cap}`).join(', ');
 }

@@ -1,6 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { BpfError, NotSupportedError } from '../errors';
+import { BpfError } from '../errors';
+import { effectiveCapabilities } from './capabilities';
 import { captureLibbpfMessages, type LibbpfMessage } from './libbpf-messages';
+import { lockdownMode } from './features';
+import { loadEpermReason, noBpfCapability } from './load-permission';
 import { native } from './native';
 import { OpenedObject, type OpenedProgram } from './opened-object';
 
@@ -56,6 +59,7 @@ const DEFAULT_LOG_SIZE = 16 * 1024 * 1024;
 const LOG_LEVEL_STATS = 4;
 const LOG_FULL_SLACK = 1024;
 const ENOSPC = 28;
+const EPERM = 1;
 
 interface LogBuffer {
   ptr: unknown;
@@ -148,10 +152,6 @@ function messagesOf(name: string, messages: readonly LibbpfMessage[]): LibbpfMes
   return messages.filter((m) => m.text.startsWith(`prog '${name}':`));
 }
 
-function permissionProblem(errno: number): NotSupportedError | undefined {
-  if (errno !== 1) return undefined;
-  return new NotSupportedError('loading BPF programs (EPERM)', 'run as root, or grant CAP_BPF and CAP_NET_ADMIN (CAP_PERFMON for tracing programs), or use `sudo`');
-}
 
 /**
  * Judge every program of an object with the kernel verifier, one verdict each. Loads all programs together
@@ -195,8 +195,8 @@ export function verifyObject(bytes: Uint8Array, options: VerifyObjectOptions = {
     const errno = -tried.rc;
     const failing = failingProgram(tried.messages);
     if (failing === undefined || !remaining.includes(failing)) {
-      const perm = permissionProblem(errno);
-      if (perm) throw perm;
+      const noBpf = errno === EPERM ? noBpfCapability(effectiveCapabilities()) : undefined;
+      if (noBpf) throw noBpf;
       objectMessages.push(...tried.messages);
       const reason = tried.messages.filter((m) => m.level === 'warn').map((m) => m.text).join('; ') || describeErrno(errno);
       for (const name of remaining) verdicts.set(name, verdictOf(name, { verdict: 'not-loaded', reason, errno, loadMs: tried.ms, libbpf: [] }));
@@ -215,16 +215,20 @@ export function verifyObject(bytes: Uint8Array, options: VerifyObjectOptions = {
       verdicts.set(failing, verdictOf(failing, { verdict: 'accepted', loadMs: alone.ms, ...statsFrom(log.text), libbpf: ownMessages }));
     } else {
       const failErrno = -alone.rc;
-      if (byKernel && failErrno === 1 && log.text.trim() === '') {
-        const perm = permissionProblem(failErrno);
-        if (perm) throw perm;
-      }
+      const refusedUnverified = byKernel && failErrno === EPERM && log.text.trim() === '';
+      const held = refusedUnverified ? effectiveCapabilities() : undefined;
+      const noBpf = held && noBpfCapability(held);
+      if (noBpf) throw noBpf;
       verdicts.set(failing, verdictOf(failing, {
         verdict: 'rejected',
         errno: failErrno,
         loadMs: alone.ms,
         ...statsFrom(log.text),
-        ...(byKernel ? { log: log.text, logTruncated: log.full || failErrno === ENOSPC } : { reason: ownMessages.map((m) => m.text).join('; ') || describeErrno(failErrno) }),
+        ...(held
+          ? { reason: loadEpermReason(byName.get(failing)!.progType, held, lockdownMode()) }
+          : byKernel
+            ? { log: log.text, logTruncated: log.full || failErrno === ENOSPC }
+            : { reason: ownMessages.map((m) => m.text).join('; ') || describeErrno(failErrno) }),
         libbpf: ownMessages,
       }));
     }

@@ -1,6 +1,6 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { arch, hostname, networkInterfaces, release } from 'node:os';
-import { interfaceIndex, kernelFeatures, libbpfVersion, listLinks } from '@ebpf-studio/libbpf-ts';
+import { CAPABILITIES, effectiveCapabilities, interfaceIndex, kernelFeatures, libbpfVersion, listLinks, noBpfCapability } from '@ebpf-studio/libbpf-ts';
 import { PROTOCOL_VERSION, type AgentInfo } from '../protocol';
 import { AGENT_VERSION } from './version';
 
@@ -13,16 +13,8 @@ function readable(path: string): boolean {
   }
 }
 
-/** Effective capability mask of this process (from /proc/self/status). */
-function effectiveCaps(): bigint {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
-  return m ? BigInt(`0x${m[1]}`) : 0n;
-}
-
-const CAP_NET_ADMIN = 12n;
-const CAP_SYS_ADMIN = 21n;
-const CAP_BPF = 39n;
+const CAP_NET_ADMIN = CAPABILITIES['net_admin']!;
+const CAP_SYS_ADMIN = CAPABILITIES['sys_admin']!;
 
 function interfaces(): NonNullable<AgentInfo['interfaces']> {
   return Object.entries(networkInterfaces()).flatMap(([name, addrs]) => {
@@ -66,11 +58,10 @@ export function nodeInfo(): AgentInfo {
   } catch (err) {
     problems.push((err as Error).message);
   }
-  const caps = effectiveCaps();
-  const has = (cap: bigint): boolean => (caps & (1n << cap)) !== 0n;
-  if (!has(CAP_BPF) && !has(CAP_SYS_ADMIN)) {
+  const caps = effectiveCapabilities();
+  if (noBpfCapability(caps)) {
     problems.push('no CAP_BPF — run the agent as root, via `sudo -n`, or grant CAP_BPF and CAP_NET_ADMIN');
-  } else if (!has(CAP_NET_ADMIN) && !has(CAP_SYS_ADMIN)) {
+  } else if (!caps.has(CAP_NET_ADMIN) && !caps.has(CAP_SYS_ADMIN)) {
     problems.push('no CAP_NET_ADMIN — networking program types (xdp, tc, cgroup) cannot be loaded; grant CAP_NET_ADMIN');
   }
   const btf = readable('/sys/kernel/btf/vmlinux');

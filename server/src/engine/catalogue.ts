@@ -335,6 +335,17 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     doc: docFor('LIBBPF-UNKNOWN-SECTION'),
   },
   {
+    code: 'LIBBPF-LOAD-EPERM',
+    title: 'The kernel refused the program before verifying it',
+    explanation:
+      'The kernel turned the program down before its verifier ran: its type takes a capability the loader does not hold (CAP_PERFMON for tracing programs, CAP_NET_ADMIN for networking ones), or, when the loader holds them all, the kernel does not allow the program here (kernel lockdown, a security module, or no support for this attach point).',
+    fix: 'Give the loader the capability the message names (or verify without `--caps` / `ebpfStudio.caps`); when it already holds them, check `cat /sys/kernel/security/lockdown` and the LSMs in /sys/kernel/security/lsm, or use an attach point this kernel allows (a tracepoint or raw tracepoint instead of fentry/fexit).',
+    source: 'libbpf',
+    rootCause: 'section',
+    patterns: [/^EPERM (?:— \S+ programs need|although this loader holds)/],
+    doc: docFor('LIBBPF-LOAD-EPERM'),
+  },
+  {
     code: 'LIBBPF-EXTERN',
     title: 'Call to an unknown external function',
     explanation:
