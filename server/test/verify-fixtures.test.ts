@@ -72,6 +72,8 @@ describe('verifier fixtures (real kernel)', () => {
         assert.equal(rootCause.code, e.code, `code: ${describe()}`);
         assert.equal(rootCause.line, e.line, `line of ${e.code}: ${describe()}`);
         assert.ok(rootCause.explanation && rootCause.fix, 'explained with a fix');
+        const repeats = report.diagnostics.filter((d) => d !== rootCause && d.source === 'libbpf' && d.program === rootCause.program && d.line === rootCause.line);
+        assert.deepEqual(repeats, [], `nothing from libbpf repeats the root cause on its line: ${describe()}`);
       }
       assert.equal(report.ok, false);
     });

@@ -138,6 +138,8 @@ function problemDiagnostics(problems: readonly ReadProblem[], loadDiagnostics: r
     if (p.severity === 'error' && program !== undefined && loadDiagnostics.some((d) => d.program === program)) return [];
     const section = /SEC\("([^"]*)"\)/.exec(p.message)?.[1];
     const line = (section !== undefined ? ctx.source.sectionLine(section, program ? ctx.source.functionLine(program) : undefined) : undefined) ?? (program ? ctx.source.functionLine(program) : undefined) ?? 1;
+    // a warning about the line where the program's own load error already stands says it twice
+    if (program !== undefined && loadDiagnostics.some((d) => d.program === program && d.file === ctx.file && d.line === line)) return [];
     const span = ctx.source.codeSpan(line);
     const entry = classifyLines('libbpf', [p.message])?.entry;
     return [{
