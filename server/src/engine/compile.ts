@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AgentClient } from '@ebpf-studio/remote-agent';
+import { withCharacterColumns } from './clang-columns';
 import { parseClangDiagnostics, type ClangDiagnostic } from './clang-diagnostics';
 import { EngineError } from './engine-error';
 import { vmlinuxFor, type VmlinuxMode } from './vmlinux';
@@ -130,7 +131,7 @@ export async function compileSource(text: string, file: string, options: Compile
       const dependencies = readDependencies(depFile, resolve(file));
       const parsed = parseClangDiagnostics(err);
       const object = code === 0 ? Buffer.concat(out) : undefined;
-      resolvePromise({ ...(object ? { object } : {}), diagnostics: parsed.diagnostics, unlocated: parsed.unlocated, argv, dependencies, ms });
+      resolvePromise({ ...(object ? { object } : {}), diagnostics: withCharacterColumns(parsed.diagnostics, resolve(file), text, 'read'), unlocated: parsed.unlocated, argv, dependencies, ms });
     });
     child.stdin.end(`# 1 "${resolve(file).replace(/["\\]/g, '\\$&')}"\n${text}`);
   });
@@ -154,7 +155,8 @@ export async function compileOnAgent(text: string, file: string, options: Compil
   const parsed = parseClangDiagnostics(built.stderr);
   return {
     ...(built.object ? { object: Buffer.from(built.object, 'base64') } : {}),
-    diagnostics: parsed.diagnostics,
+    // the node's headers are not here: only the compiled text's own lines are converted
+    diagnostics: withCharacterColumns(parsed.diagnostics, resolve(file), text, 'keep'),
     unlocated: parsed.unlocated,
     argv: args,
     dependencies: [],

@@ -11,7 +11,7 @@ export interface RelatedLocation {
   message: string;
 }
 
-/** 1-based lines and columns (columns as clang counts them: bytes). */
+/** 1-based lines and columns; columns count UTF-16 code units, as editors do (clang's byte columns are converted). */
 export interface EngineDiagnostic {
   file: string;
   line: number;
