@@ -30,7 +30,8 @@ export async function activate(context: ExtensionContext): Promise<void> {
       { scheme: 'file', language: 'c' },
       { scheme: 'file', pattern: '**/ebpf-studio.yaml' },
     ],
-    synchronize: { configurationSection: 'ebpfStudio' },
+    // headers and compile_commands.json changed on disk (a checkout, a build) re-verify the files they affect
+    synchronize: { configurationSection: 'ebpfStudio', fileEvents: workspace.createFileSystemWatcher('**/{*.h,compile_commands.json}') },
     // The settings at start-up, so the first verification already uses them.
     initializationOptions: () => ({ settings: JSON.parse(JSON.stringify(workspace.getConfiguration('ebpfStudio'))) as unknown }),
     outputChannel,

@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AgentClient } from '@ebpf-studio/remote-agent';
 import { withCharacterColumns } from './clang-columns';
+import { compileDatabaseFlags, type DatabaseFlags } from './compile-database';
 import { parseClangDiagnostics, type ClangDiagnostic } from './clang-diagnostics';
 import { EngineError } from './engine-error';
 import { vmlinuxFor, type VmlinuxMode } from './vmlinux';
@@ -66,11 +67,17 @@ export function baseFlags(): string[] {
   return flags;
 }
 
-export function compileArgs(file: string, options: CompileOptions, depFile?: string): string[] {
+/**
+ * clang's arguments for compiling `file` from stdin: the base flags, then the build's own flags for it from
+ * the nearest compile_commands.json (see compile-database.ts), then the settings' include paths, defines
+ * and flags (their -D come last and win).
+ */
+export function compileArgs(file: string, options: CompileOptions, depFile?: string, database: DatabaseFlags | undefined = compileDatabaseFlags(file)): string[] {
   const dir = dirname(resolve(file));
   return [
     ...(depFile ? ['-MD', '-MF', depFile] : []),
     ...baseFlags(),
+    ...(database?.flags ?? []),
     ...(options.includePaths ?? []).map((p) => `-I${p}`),
     ...(options.defines ?? []).map((d) => `-D${d}`),
     ...(options.flags ?? []),
@@ -96,7 +103,8 @@ export async function compileSource(text: string, file: string, options: Compile
   const clang = options.clang ?? 'clang';
   const depFile = resolve(tmpdir(), `ebpf-studio-deps-${process.pid}-${nextDepFile++}.d`);
   const vmlinuxDir = await vmlinuxFor(options.vmlinux ?? 'auto', text);
-  const argv = compileArgs(file, vmlinuxDir ? { ...options, includePaths: [...(options.includePaths ?? []), vmlinuxDir] } : options, depFile);
+  const database = compileDatabaseFlags(file);
+  const argv = compileArgs(file, vmlinuxDir ? { ...options, includePaths: [...(options.includePaths ?? []), vmlinuxDir] } : options, depFile, database);
   const timeoutMs = options.timeoutMs ?? DEFAULT_CLANG_TIMEOUT_MS;
   const start = performance.now();
   return new Promise((resolvePromise, reject) => {
@@ -128,7 +136,7 @@ export async function compileSource(text: string, file: string, options: Compile
         reject(new EngineError(`clang did not finish within ${timeoutMs} ms and was stopped`, 'simplify the file or raise the clang timeout'));
         return;
       }
-      const dependencies = readDependencies(depFile, resolve(file));
+      const dependencies = [...readDependencies(depFile, resolve(file)), ...(database ? [database.database] : [])];
       const parsed = parseClangDiagnostics(err);
       const object = code === 0 ? Buffer.concat(out) : undefined;
       resolvePromise({ ...(object ? { object } : {}), diagnostics: withCharacterColumns(parsed.diagnostics, resolve(file), text, 'read'), unlocated: parsed.unlocated, argv, dependencies, ms });

@@ -1,5 +1,6 @@
 import { CancellationTokenSource, type CancellationToken } from 'vscode-jsonrpc';
 import type { VerifyReport } from '../engine/types';
+import { compileDatabaseStamp } from '../engine/compile-database';
 import { VerificationCache } from './verification-cache';
 
 export interface VerifyRequest {
@@ -66,7 +67,8 @@ export class DocumentVerifier {
   private async run(entry: Pending): Promise<void> {
     entry.timer = undefined;
     const { request } = entry;
-    const context = `${request.path}\0${this.verifier.context()}`;
+    // the build's flags (compile_commands.json) decide the verdict as much as the settings do
+    const context = `${request.path}\0${compileDatabaseStamp(request.path)}\0${this.verifier.context()}`;
     const hit = entry.fresh ? undefined : this.cache.get(request.text, context);
     if (hit) {
       this.finish(entry, { request, report: hit, cached: true });

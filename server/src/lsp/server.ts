@@ -2,6 +2,7 @@
  * The language server: wires LSP requests to the engine and the feature modules. Only this folder
  * knows LSP; translate.ts is the one place engine results become LSP types.
  */
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CodeActionKind,
@@ -130,7 +131,10 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   connection.onDidChangeWatchedFiles((change) => {
     for (const c of change.changes) {
       const path = pathOf(c.uri);
-      if (path) reverifyIncluders(path);
+      if (!path) continue;
+      // a compile_commands.json that appeared, changed or went may give any open file other flags
+      if (basename(path) === 'compile_commands.json') for (const doc of documents.all()) schedule(doc, 0);
+      else reverifyIncluders(path);
     }
   });
 
