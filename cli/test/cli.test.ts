@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { requireKernel, tempDir } from '@ebpf-studio/test-support';
@@ -66,6 +66,24 @@ describe('ebpf-studio verify (real kernel)', () => {
     execFileSync('clang', ['-O2', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', join(EXAMPLES, 'xdp-gateway-counter.bpf.c'), '-o', obj]);
     const r = run(['verify', obj]);
     assert.match(r.stdout, /no \.BTF.*-g/i);
+  });
+
+  test('an object that is not ELF, or is cut short, says so, not "add a SEC"', (t) => {
+    if (!requireKernel(t)) return;
+    const dir = tempDir();
+    const notElf = join(dir, 'notes.o');
+    writeFileSync(notElf, 'not an object\n');
+    const built = join(dir, 'counter.o');
+    execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', join(EXAMPLES, 'xdp-gateway-counter.bpf.c'), '-o', built]);
+    const truncated = join(dir, 'truncated.o');
+    writeFileSync(truncated, readFileSync(built).subarray(0, 600));
+    const a = run(['verify', notElf]);
+    assert.equal(a.code, 1);
+    assert.match(a.stdout, /notes\.o:1:1: error: not an ELF file .*clang -O2 -g -target bpf/);
+    const b = run(['verify', truncated]);
+    assert.equal(b.code, 1);
+    assert.match(b.stdout, /truncated\.o:1:1: error: truncated ELF: .*rebuild the object/);
+    assert.doesNotMatch(a.stdout + b.stdout, /SEC\(/);
   });
 
   test('bad input: empty file, garbage, missing file, unknown --set, missing clang, bad flag', (t) => {

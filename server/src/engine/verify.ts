@@ -203,10 +203,15 @@ async function verifyCompiled(object: Uint8Array, file: string, source: SourceTe
   const diagnostics = [...preDiagnostics];
   const ctx: LocateContext = { file, source, knownFiles: [...new Set(spec.lineInfo.map((l) => l.file))] };
   if (spec.programs.length === 0) {
-    diagnostics.push({
-      file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', source: 'libbpf', code: 'LIBBPF-NO-PROGRAM',
-      message: 'no BPF program found: annotate a function with SEC("...") (e.g. SEC("xdp"))', kernelMessage: 'no programs in the object', related: [],
-    });
+    // an object that cannot be read (not ELF, truncated, stripped) says why, not "add a SEC"
+    const unreadable = problems.filter((p) => p.severity === 'error');
+    if (unreadable.length > 0) diagnostics.push(...problemDiagnostics(unreadable, [], ctx));
+    else {
+      diagnostics.push({
+        file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', source: 'libbpf', code: 'LIBBPF-NO-PROGRAM',
+        message: 'no BPF program found: annotate a function with SEC("...") (e.g. SEC("xdp"))', kernelMessage: 'no programs in the object', related: [],
+      });
+    }
     return { file, ok: false, programs: [], diagnostics, logs: {}, dependencies, timings: { compileMs, verifyMs: 0 } };
   }
   const patches = settingsToPatches(options.sets ?? {}, spec.globals);
