@@ -27,12 +27,23 @@ function formatProgram(p: ProgramReport, report: VerifyReport): string {
   return `${mark} ${p.name} [SEC("${p.section}"), ${p.type}]: ${p.verdict}${reason}${facts.length ? ` · ${facts.join(' · ')}` : ''}`;
 }
 
-/** gcc-style diagnostics (grouped by program, root cause first), then one summary line per program. */
-export function formatReport(report: VerifyReport): string {
+/**
+ * gcc-style diagnostics (grouped by program, root cause first), then one summary line per program,
+ * led by the file's path when the run verifies several files.
+ */
+export function formatReport(report: VerifyReport, withFile = false): string {
   const lines = report.diagnostics.flatMap(formatDiagnostic);
-  for (const p of report.programs) lines.push(formatProgram(p, report));
+  for (const p of report.programs) lines.push(`${withFile ? `${displayPath(report.file)}: ` : ''}${formatProgram(p, report)}`);
   if (report.programs.length === 0 && report.diagnostics.length === 0) lines.push(`${displayPath(report.file)}: nothing to verify`);
   return lines.join('\n');
+}
+
+/** The last line of a run over several files: how many programs each verdict got. */
+export function formatTotals(reports: readonly VerifyReport[]): string {
+  const programs = reports.flatMap((r) => r.programs);
+  const count = (verdict: ProgramReport['verdict']): number => programs.filter((p) => p.verdict === verdict).length;
+  const failed = reports.filter((r) => !r.ok).length;
+  return `${reports.length} files, ${programs.length} programs: ${count('accepted')} accepted, ${count('rejected')} rejected, ${count('not-loaded')} not loaded; ${failed === 0 ? 'every file passes' : `${failed} file${failed === 1 ? ' fails' : 's fail'}`}`;
 }
 
 /** The --json shape (documented in the README). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { requireKernel, tempDir } from '@ebpf-studio/test-support';
@@ -84,6 +84,27 @@ describe('ebpf-studio verify (real kernel)', () => {
     assert.equal(b.code, 1);
     assert.match(b.stdout, /truncated\.o:1:1: error: truncated ELF: .*rebuild the object/);
     assert.doesNotMatch(a.stdout + b.stdout, /SEC\(/);
+  });
+
+  test('a directory verifies every *.bpf.c below it (not hidden or node_modules ones), each line led by its file, then totals', (t) => {
+    if (!requireKernel(t)) return;
+    const dir = tempDir();
+    for (const sub of ['nested', '.cache', 'node_modules']) mkdirSync(join(dir, sub));
+    copyFileSync(join(EXAMPLES, 'xdp-gateway-counter.bpf.c'), join(dir, 'counter.bpf.c'));
+    copyFileSync(join(EXAMPLES, 'failover-unchecked.bpf.c'), join(dir, 'nested', 'failover.bpf.c'));
+    for (const skipped of ['.cache', 'node_modules']) copyFileSync(join(EXAMPLES, 'failover-unchecked.bpf.c'), join(dir, skipped, 'failover.bpf.c'));
+    writeFileSync(join(dir, 'nested', 'notes.c'), 'not BPF');
+    const r = run(['verify', dir]);
+    assert.equal(r.code, 1, 'one file rejects');
+    const summaries = r.stdout.split('\n').filter((l) => /: [✓✗] /.test(l));
+    assert.deepEqual(summaries.map((l) => l.replace(/ \[.*$/, '')), [`${join(dir, 'counter.bpf.c')}: ✓ count_by_subnet`, `${join(dir, 'nested', 'failover.bpf.c')}: ✗ failover_connect4`]);
+    assert.match(r.stdout, /\n2 files, 2 programs: 1 accepted, 1 rejected, 0 not loaded; 1 file fails\n/);
+    const json = run(['verify', '--json', join(dir, 'nested')]);
+    assert.equal((JSON.parse(json.stdout) as unknown[]).length, 1, 'a directory gives an array, even of one file');
+    mkdirSync(join(dir, 'none'));
+    const empty = run(['verify', join(dir, 'none')]);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /no \.bpf\.c file under .*none: name BPF sources \*\.bpf\.c/);
   });
 
   test('bad input: empty file, garbage, missing file, unknown --set, missing clang, bad flag', (t) => {

@@ -2,15 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { EngineError, verdictMatrix, verifyObjectFile, verifySource, type TargetOutcome, type VerifyOptions, type VerifyReport } from '@ebpf-studio/server';
 import { startLocalAgent } from '@ebpf-studio/remote-agent';
-import { formatMatrix, formatReport, jsonReport } from '../format';
+import { formatMatrix, formatReport, formatTotals, jsonReport } from '../format';
 import { localTarget, type AgentTarget } from '../agent-target';
 import { nodeTarget, selectNodes, TARGET_OPTIONS } from '../target-options';
 import { EXIT, UsageFailure } from '../exit-codes';
+import { expandInputs } from '../inputs';
 import { COMPILE_OPTIONS, compileOptionsFrom } from '../options';
 
-export const VERIFY_HELP = `usage: ebpf-studio verify FILE.bpf.c|FILE.o... [options]
+export const VERIFY_HELP = `usage: ebpf-studio verify FILE.bpf.c|FILE.o|DIR... [options]
 
-Compile BPF C with clang and judge every program with the kernel verifier.
+Compile BPF C with clang and judge every program with the kernel verifier (a DIR: every *.bpf.c below it).
   --json               machine-readable result
   --set NAME=VALUE     set a const volatile variable before loading (repeatable)
   --caps LIST          verify as a loader holding only these capabilities (e.g. bpf,net_admin)
@@ -51,6 +52,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (positionals.length === 0) throw new UsageFailure('verify needs a file: ebpf-studio verify FILE.bpf.c');
+  const { files, many } = expandInputs(positionals);
   const logLevel = values['log-level'] === undefined ? undefined : Number(values['log-level']);
   if (logLevel !== undefined && logLevel !== 1 && logLevel !== 2) throw new UsageFailure('--log-level takes 1 or 2');
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
@@ -65,14 +67,14 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   });
   if (values.node.length > 0 || values.cluster.length > 0) {
     const { node, cluster, json, ...rest } = values;
-    return verifyOnNodes(positionals, node, cluster, rest, json, engineOptions);
+    return verifyOnNodes(files, many, node, cluster, rest, json, engineOptions);
   }
   const agent = startLocalAgent({ log: (line) => process.stderr.write(`agent: ${line}\n`) });
   try {
     const info = await agent.info();
     if (info.problems.length > 0) throw new EngineError(`cannot verify on this machine: ${info.problems.join('; ')}`);
     const reports: VerifyReport[] = [];
-    for (const file of positionals) {
+    for (const file of files) {
       const options = engineOptions(agent);
       let report: VerifyReport;
       if (file.endsWith('.o')) report = await verifyObjectFile(file, options);
@@ -80,9 +82,10 @@ export async function verifyCommand(argv: string[]): Promise<number> {
         report = await verifySource(await readSource(file), file, options);
       }
       reports.push(report);
-      if (!values.json) console.log(formatReport(report));
+      if (!values.json) console.log(formatReport(report, many));
     }
-    if (values.json) console.log(JSON.stringify(reports.length === 1 ? jsonReport(reports[0]!) : reports.map(jsonReport), null, 2));
+    if (!values.json && many) console.log(formatTotals(reports));
+    if (values.json) console.log(JSON.stringify(many ? reports.map(jsonReport) : jsonReport(reports[0]!), null, 2));
     return reports.every((r) => r.ok) ? EXIT.ok : EXIT.rejected;
   } finally {
     agent.dispose();
@@ -100,6 +103,7 @@ async function readSource(file: string): Promise<string> {
 /** One verdict per node's kernel, side by side; a node that cannot be reached is named, not fatal. */
 async function verifyOnNodes(
   files: string[],
+  many: boolean,
   nodes: string[],
   clusters: string[],
   values: Parameters<typeof selectNodes>[2],
@@ -140,7 +144,7 @@ async function verifyOnNodes(
       const rejected = outcomes.some((o) => 'report' in o && !o.report.ok);
       worst = Math.max(worst, rejected ? EXIT.rejected : matrix.unreachable.length > 0 ? EXIT.couldNotRun : EXIT.ok);
     }
-    if (json) console.log(JSON.stringify(results.length === 1 ? results[0] : results, null, 2));
+    if (json) console.log(JSON.stringify(many ? results : results[0], null, 2));
     if (worst === EXIT.couldNotRun && !json) console.error('some nodes could not be reached and none rejected');
     return worst;
   } finally {
