@@ -177,6 +177,7 @@ const SAMPLES: readonly Sample[] = [
   ...s('LIBBPF-LOAD-EPERM', 'libbpf', 'observed',
     'EPERM — tracepoint programs need CAP_PERFMON, which this loader does not hold',
     'EPERM although this loader holds CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN — kernel lockdown or a security module (LSM) forbids it, or this kernel cannot attach it'),
+  ...s('LIBBPF-EXT-TARGET', 'libbpf', 'observed', "libbpf: prog 'replace_pick': attach program FD is not set"),
   ...s('LIBBPF-EXTERN', 'libbpf', 'observed',
     "libbpf: failed to find BTF for extern 'bpf_get_random_u32': -2",
     "libbpf: extern (func ksym) 'bpf_no_such_kfunc': not found in kernel or module BTFs",

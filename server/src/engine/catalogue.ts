@@ -346,6 +346,17 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     doc: docFor('LIBBPF-LOAD-EPERM'),
   },
   {
+    code: 'LIBBPF-EXT-TARGET',
+    title: 'An freplace program needs the program it replaces',
+    explanation:
+      'An SEC("freplace/NAME") program (type ext) replaces the function NAME of another BPF program that is already loaded, and the kernel verifies it against that program, so it cannot be loaded, or verified, on its own.',
+    fix: 'Verify the program that holds NAME (the target) as a program of its own; to load the replacement, give libbpf the loaded target first with `bpf_program__set_attach_target(prog, target_fd, "NAME")`.',
+    source: 'libbpf',
+    rootCause: 'section',
+    patterns: [/attach program FD is not set/],
+    doc: docFor('LIBBPF-EXT-TARGET'),
+  },
+  {
     code: 'LIBBPF-EXTERN',
     title: 'Call to an unknown external function',
     explanation:

@@ -150,6 +150,16 @@ function problemDiagnostics(problems: readonly ReadProblem[], loadDiagnostics: r
   });
 }
 
+const ERRNO_NAMES: Readonly<Record<number, string>> = { 1: 'EPERM', 7: 'E2BIG', 13: 'EACCES', 14: 'EFAULT', 22: 'EINVAL', 28: 'ENOSPC', 95: 'EOPNOTSUPP', 524: 'ENOTSUPP' };
+
+/** What to say when the kernel refused a program and its verifier log names no reason: at least the errno, and what it means where known. */
+function silentRejection(errno: number | undefined, progType: string): string {
+  const code = errno === undefined ? 'an error' : `${ERRNO_NAMES[errno] ?? 'errno'} (${errno})`;
+  const said = `the kernel refused the program with ${code} and its verifier log gives no reason`;
+  if (progType === 'struct_ops' && errno === 524) return `${said}: a struct_ops program loads only as a member of a SEC(".struct_ops") map, and no map of this object uses it`;
+  return said;
+}
+
 /** Build the report from the agent's verdicts: one root-cause diagnostic per rejected program, first. */
 export function reportFromVerdicts(result: VerifyResult, spec: BpfObjectSpec, ctx: LocateContext): { programs: ProgramReport[]; diagnostics: EngineDiagnostic[]; logs: Record<string, string> } {
   const places = programPlaces(spec);
@@ -184,8 +194,11 @@ export function reportFromVerdicts(result: VerifyResult, spec: BpfObjectSpec, ct
       const log = parseVerifierLog(v.log);
       const errorLines = log.errorLines.length > 0 ? log.errorLines : log.error ? [log.error] : [];
       const match = classifyLines('verifier', errorLines);
-      const kernelMessage = match?.line ?? log.error ?? errorLines[0] ?? 'the verifier rejected the program without a message';
-      const d = diagnosticFor(match?.entry ?? UNKNOWN_VERIFIER, kernelMessage, place, log, ctx);
+      const silent = errorLines.length === 0;
+      const kernelMessage = match?.line ?? errorLines[0] ?? silentRejection(v.errno, v.progType);
+      // no message, no failing instruction: the whole program was refused, so it is shown at its SEC line
+      const entry = match?.entry ?? (silent ? { ...UNKNOWN_VERIFIER, rootCause: 'section' as const } : UNKNOWN_VERIFIER);
+      const d = diagnosticFor(entry, kernelMessage, place, log, ctx);
       if (v.logTruncated || log.truncated) d.message += ' (the verifier log was truncated: only its tail was kept)';
       diagnostics.push(d);
       continue;
