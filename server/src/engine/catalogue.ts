@@ -357,6 +357,17 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     doc: docFor('LIBBPF-EXT-TARGET'),
   },
   {
+    code: 'LIBBPF-LEGACY-MAPS',
+    title: 'Legacy map definition in SEC("maps")',
+    explanation:
+      'The map is declared the old iproute2/libbpf 0.x way, a `struct bpf_map_def` placed in SEC("maps"). libbpf 1.0 dropped that form, so the object does not open and none of its programs loads.',
+    fix: 'Declare it as a BTF-defined map in SEC(".maps") and keep using it as before, e.g. `struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 4); __type(key, __u32); __type(value, __u64); } counters SEC(".maps");`.',
+    source: 'libbpf',
+    rootCause: 'section',
+    patterns: [/legacy map definitions in 'maps' section are not supported/, /legacy map definitions in SEC\("maps"\) are not supported/],
+    doc: docFor('LIBBPF-LEGACY-MAPS'),
+  },
+  {
     code: 'LIBBPF-EXTERN',
     title: 'Call to an unknown external function',
     explanation:

@@ -247,7 +247,10 @@ async function verifyCompiled(object: Uint8Array, file: string, source: SourceTe
   }
   const verifyMs = performance.now() - start;
   const built = reportFromVerdicts(result, spec, ctx);
-  diagnostics.push(...built.diagnostics, ...problemDiagnostics(problems, built.diagnostics, ctx));
+  const fromProblems = problemDiagnostics(problems, built.diagnostics, ctx);
+  // an object libbpf could not open for a reason the reader located (a legacy map) is shown once, where that is
+  const located = new Set(fromProblems.filter((d) => d.severity === 'error').map((d) => d.code));
+  diagnostics.push(...(result.openError !== undefined ? built.diagnostics.filter((d) => !located.has(d.code)) : built.diagnostics), ...fromProblems);
   return {
     file,
     ok: built.programs.every((p) => p.verdict === 'accepted') && !diagnostics.some((d) => d.severity === 'error'),
