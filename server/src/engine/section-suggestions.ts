@@ -23,7 +23,7 @@ const MAX_SUGGESTIONS = 3;
 export function sectionAdvice(section: string): string {
   const match = matchSection(section);
   if (match?.knownSince) {
-    return `libbpf ${match.knownSince} knows SEC("${section}") but this libbpf (${LIBBPF_VERSION}) does not${section.startsWith('tcx/') ? ': use SEC("tc") and attach it through a tcx link' : ''}`;
+    return `libbpf ${match.knownSince} knows SEC("${section}") but this libbpf (${LIBBPF_VERSION}) does not${/^tcx?\/(?:ingress|egress)$/.test(section) ? ': use SEC("tc") and attach it through a tcx link' : ''}`;
   }
   const names = listSectionNames().filter((n) => !n.knownSince);
   const scored = names
@@ -31,5 +31,5 @@ export function sectionAdvice(section: string): string {
     .filter((s) => s.distance <= Math.max(2, Math.floor(section.length / 3)))
     .sort((a, b) => a.distance - b.distance);
   const unique = [...new Set(scored.map((s) => s.name))].slice(0, MAX_SUGGESTIONS);
-  return unique.length > 0 ? `did you mean ${unique.map((n) => `SEC("${n}")`).join(' or ')}?` : 'see `ebpf-studio` section names in completion, e.g. SEC("xdp"), SEC("tc"), SEC("cgroup/connect4")';
+  return unique.length > 0 ? `did you mean ${unique.map((n) => `SEC("${n}")`).join(' or ')}?` : 'no known name is close: libbpf names such as SEC("xdp"), SEC("tc"), SEC("cgroup/connect4"), SEC("sockops") set the program type (the editor completes them inside SEC(""))';
 }
