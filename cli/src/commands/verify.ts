@@ -12,6 +12,8 @@ import { COMPILE_OPTIONS, compileOptionsFrom } from '../options';
 export const VERIFY_HELP = `usage: ebpf-studio verify FILE.bpf.c|FILE.o|DIR... [options]
 
 Compile BPF C with clang and judge every program with the kernel verifier (a DIR: every *.bpf.c below it).
+The nearest compile_commands.json (the file's directory, an ancestor, or their build/) adds the build's
+include paths, macros, -std, -mcpu and warning flags for the file; the options below come after it.
   --json               machine-readable result
   --set NAME=VALUE     set a const volatile variable before loading (repeatable)
   --caps LIST          verify as a loader holding only these capabilities (e.g. bpf,net_admin)
