@@ -48,7 +48,7 @@ export class SourceText {
   }
 
   /** Line n with its comments blanked: what find() and functionLine() search, so text in a comment is never taken for code. */
-  private code(n: number): string {
+  code(n: number): string {
     this.codeLines ??= blankComments(this.text).split('\n');
     return this.codeLines[n - 1] ?? '';
   }

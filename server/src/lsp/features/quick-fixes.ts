@@ -144,6 +144,55 @@ function clampIndex(input: FixInput): QuickFix | undefined {
   return { title: `Clamp '${index}' to the size of '${array}' (${size})`, edits: [insertBefore(line, guard(source, line, `${index} >= ${size}`, input.progType))] };
 }
 
+/** Fields of a legacy map definition (bpf_map_def, and iproute2's bpf_elf_map) → a BTF-defined map's. */
+const LEGACY_MAP_FIELDS: Record<string, 'type' | 'key' | 'value' | 'max_entries' | 'map_flags'> = {
+  type: 'type',
+  key_size: 'key',
+  size_key: 'key',
+  value_size: 'value',
+  size_value: 'value',
+  max_entries: 'max_entries',
+  max_elem: 'max_entries',
+  map_flags: 'map_flags',
+  flags: 'map_flags',
+};
+
+/**
+ * Rewrite `struct bpf_map_def SEC("maps") name = { .type = ..., .key_size = sizeof(K), ... };` as the
+ * BTF-defined `struct { __uint(type, ...); __type(key, K); ... } name SEC(".maps");`. Not offered when the
+ * definition has a field with no BTF-defined counterpart here (pinning, inner maps): dropping it would
+ * change what the map is.
+ */
+function btfDefinedMap(input: FixInput): QuickFix | undefined {
+  const { source, line } = input;
+  const head = /^(\s*)(?:static\s+)?struct\s+\w+\s+(?:(?:SEC|__section)\(\s*"maps"\s*\)\s+(\w+)|(\w+)\s+(?:SEC|__section)\(\s*"maps"\s*\))\s*=\s*\{/.exec(source.code(line));
+  if (!head) return undefined;
+  const indent = head[1]!;
+  const name = head[2] ?? head[3]!;
+  let end = line;
+  while (end <= source.lines.length && !/\}\s*;/.test(source.code(end))) end++;
+  if (end > source.lines.length) return undefined;
+  const body = Array.from({ length: end - line + 1 }, (_, i) => source.code(line + i)).join('\n');
+  const initialiser = body.slice(body.indexOf('{') + 1, body.lastIndexOf('}'));
+  const members: string[] = [];
+  for (const field of initialiser.split(',').map((f) => f.trim()).filter((f) => f !== '')) {
+    const m = /^\.(\w+)\s*=\s*([\s\S]+)$/.exec(field);
+    const kind = m ? LEGACY_MAP_FIELDS[m[1]!] : undefined;
+    if (!m || !kind) return undefined;
+    const value = m[2]!.trim();
+    const sized = /^sizeof\s*\(\s*([\s\S]+?)\s*\)$/.exec(value);
+    if (kind === 'key' || kind === 'value') members.push(sized ? `__type(${kind}, ${sized[1]})` : `__uint(${kind}_size, ${value})`);
+    else members.push(`__uint(${kind}, ${value})`);
+  }
+  const unit = indentUnit(source);
+  const text = [`${indent}struct {`, ...members.map((m) => `${indent}${unit}${m};`), `${indent}} ${name} SEC(".maps");`].join('\n');
+  const last = source.code(end);
+  return {
+    title: `Declare '${name}' as a BTF-defined map in SEC(".maps")`,
+    edits: [{ range: Range.create(line - 1, 0, end - 1, last.indexOf(';', last.search(/\}\s*;/)) + 1), newText: text }],
+  };
+}
+
 const FIXES: Record<string, ((input: FixInput) => QuickFix | undefined)[]> = {
   'BPF-NULL-DEREF': [nullCheck],
   'BPF-PKT-OOB': [packetBoundsCheck],
@@ -151,6 +200,7 @@ const FIXES: Record<string, ((input: FixInput) => QuickFix | undefined)[]> = {
   'BPF-UNINIT': [zeroInitialise],
   'BPF-MAP-VALUE-OOB': [clampIndex],
   'BPF-STACK-OOB': [clampIndex],
+  'LIBBPF-LEGACY-MAPS': [btfDefinedMap],
 };
 
 export function quickFixesFor(input: FixInput): QuickFix[] {
