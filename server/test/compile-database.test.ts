@@ -47,6 +47,9 @@ test('clang gets the build\'s flags from the nearest compile_commands.json: its 
     assert.ok((await compileSource(text, added)).object, 'a program not listed yet compiles with its sibling\'s flags');
     assert.equal(compileDatabaseFlags(join(root, 'src', 'user.c')), undefined, 'a non-BPF file the database does not list gets nothing');
 
+    writeFileSync(database, JSON.stringify([{ directory: join(root, 'src'), file: 'lb.bpf.c', arguments: ['clang', 7] }, 'not an entry']));
+    assert.equal(compileDatabaseFlags(file), undefined, 'entries of the wrong shape are ignored, not a crash');
+
     writeFileSync(database, '[{"directory": ');
     await assert.rejects(compileSource(text, file), (err: Error) => err.message.includes(database) && /not valid JSON/.test(err.message) && /regenerate/.test(err.message));
   } finally {

@@ -120,7 +120,12 @@ function entriesOf(database: string): Entry[] {
     throw new EngineError(`${database} is not valid JSON (${(err as Error).message})`, 'fix or regenerate it (e.g. `bear -- make`), or delete it');
   }
   const entries = (Array.isArray(parsed) ? parsed : []).filter(
-    (e): e is Entry => typeof e === 'object' && e !== null && typeof e.directory === 'string' && typeof e.file === 'string' && (Array.isArray(e.arguments) || typeof e.command === 'string'),
+    (e): e is Entry =>
+      typeof e === 'object' &&
+      e !== null &&
+      typeof e.directory === 'string' &&
+      typeof e.file === 'string' &&
+      ((Array.isArray(e.arguments) && (e.arguments as unknown[]).every((a) => typeof a === 'string')) || typeof e.command === 'string'),
   );
   cache.set(database, { stamp, entries });
   return entries;
