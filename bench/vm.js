@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The VM node (issue 5): a QEMU VM with Debian's 6.1 kernel, booted and reached over SSH as a bare node.
+// The VM nodes (issue 5): QEMU VMs with Debian's 6.1 kernel, amd64 and arm64 (BENCH_VM_ARCHES=amd64,arm64 by
+// default), each booted and reached over SSH as a bare node.
 // Prints the image build (cached or built), boot to SSH, the bootstrap (bytes and time, fresh vs warm),
 // the time to the first verdict (fresh vs warm), and verify on the VM vs on this machine for the same
 // program. The VM is emulated (TCG): its ratios are properties of the harness, not goals.
@@ -16,6 +17,7 @@ const ROOT = join(__dirname, '..');
 /** Accepted by 6.1 and 6.18 alike: both verifiers do the same work. */
 const SAMPLE = join(ROOT, 'server', 'test', 'fixtures', 'kernel-matrix', 'tc-count-protocols.bpf.c');
 const REPS = Number(process.env.BENCH_REPS ?? 11);
+const ARCHES = (process.env.BENCH_VM_ARCHES ?? 'amd64,arm64').split(',').filter(Boolean);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -33,11 +35,11 @@ async function firstVerdict(vm, text) {
   }
 }
 
-async function main() {
-  if (!existsSync(join(ROOT, 'dist', 'agent.js'))) spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.js')], { stdio: 'ignore' });
-  const image = await buildVmImage();
+async function benchArch(arch) {
+  console.log(`### ${arch}`);
+  const image = await buildVmImage({ arch });
   console.log(`image ${image.kernelPackage} ${image.kernelVersion}: ${image.cached ? 'cached' : 'built'} in ${s(image.elapsedMs)}`);
-  const vm = await startVm({ name: 'bench', image });
+  const vm = await startVm({ name: `bench-${arch}`, image });
   const local = startLocalAgent();
   try {
     console.log(`boot to SSH (QEMU start → \`uname -r\` works): ${s(vm.bootMs)}, kernel ${vm.kernelRelease}`);
@@ -65,7 +67,7 @@ async function main() {
         await verifySource(text, SAMPLE, { agent: remote });
         there.push(performance.now() - start);
       }
-      console.log(`verify ${SAMPLE.slice(ROOT.length + 1)} (warm agents, median of ${REPS}): this machine ${median(here).toFixed(1)} ms, the VM ${median(there).toFixed(1)} ms, ratio ${(median(there) / median(here)).toFixed(1)} (emulated guest over SSH)`);
+      console.log(`verify ${SAMPLE.slice(ROOT.length + 1)} (warm agents, median of ${REPS}): this machine ${median(here).toFixed(1)} ms, the VM ${median(there).toFixed(1)} ms, ratio ${(median(there) / median(here)).toFixed(1)} (emulated ${arch} guest over SSH)`);
     } finally {
       await connection.close();
     }
@@ -74,6 +76,11 @@ async function main() {
     const stopped = await vm.stop();
     console.log(`stop: ${stopped.method} in ${s(stopped.elapsedMs)}`);
   }
+}
+
+async function main() {
+  if (!existsSync(join(ROOT, 'dist', 'agent.js'))) spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.js')], { stdio: 'ignore' });
+  for (const arch of ARCHES) await benchArch(arch);
 }
 
 main().catch((err) => {
