@@ -2,8 +2,10 @@
  * The kernel-matrix fixtures (server/test/fixtures/kernel-matrix, format in its README): what each file
  * declares for a kernel release and what a report shows, in the same shape. Shared by the VM tests.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { isDeepStrictEqual } from 'node:util';
 import { REPO, type EngineReport } from './ssh-support';
 
 export const KERNEL_MATRIX = join(REPO, 'server', 'test', 'fixtures', 'kernel-matrix');
@@ -63,4 +65,34 @@ export function expectationFor(f: MatrixFixture, release: string): Expected {
 export function observed(report: EngineReport): Expected {
   const errors = report.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}@${d.line}`).sort();
   return report.programs.length > 0 && report.programs.every((p) => p.verdict === 'accepted') && errors.length === 0 ? { accepted: true } : { accepted: false, errors };
+}
+
+/** One fixture verified on this machine and on the node, each timed. */
+export interface FixtureRun {
+  name: string;
+  fixture: MatrixFixture;
+  here: EngineReport;
+  there: EngineReport;
+  localMs: number;
+  nodeMs: number;
+}
+
+/** Every kernel-matrix fixture, in name order, verified on this machine and then on the node. */
+export async function* verifyEachFixture<A>(verify: (text: string, path: string, options: { agent: A }) => Promise<EngineReport>, local: A, node: A): AsyncGenerator<FixtureRun> {
+  for (const name of readdirSync(KERNEL_MATRIX).filter((f) => f.endsWith('.bpf.c')).sort()) {
+    const fixture = readMatrixFixture(name);
+    let at = performance.now();
+    const here = await verify(fixture.text, fixture.path, { agent: local });
+    const localMs = performance.now() - at;
+    at = performance.now();
+    const there = await verify(fixture.text, fixture.path, { agent: node });
+    yield { name, fixture, here, there, localMs, nodeMs: performance.now() - at };
+  }
+}
+
+/** How a report on `kernel` differs from what the fixture declares for it, or undefined when it does not. */
+export function expectationMismatch(run: FixtureRun, kernel: string, report: EngineReport): string | undefined {
+  const expected = expectationFor(run.fixture, kernel);
+  const seen = observed(report);
+  return isDeepStrictEqual(seen, expected) ? undefined : `${run.name} on ${kernel}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(seen)}`;
 }

@@ -7,16 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { buildVmImage, eventually, kernelAvailable, requireKernel, startVm, tempDir, type VmImage, type VmNode } from '@ebpf-studio/test-support';
 import { connectNode, type NodeConnection } from '../src/controller/connect-node';
 import { startLocalAgent } from '../src/controller/local-agent';
 import { loadAgentPayload, NODE_RUNTIME_VERSION } from '../src/controller/payload';
-import { expectationFor, KERNEL_MATRIX, observed, readMatrixFixture } from './kernel-matrix-support';
+import { expectationFor, expectationMismatch, readMatrixFixture, verifyEachFixture } from './kernel-matrix-support';
 import { ensurePayloadBuilt, REPO, serverEngine } from './ssh-support';
 import { countUdpWithTc, seconds } from './vm-guest-support';
 
@@ -122,27 +121,21 @@ describe('an arm64 VM node (Debian 6.1 arm64, emulated): bootstrap from bare, pe
     const local = startLocalAgent();
     try {
       const localKernel = (await local.info()).kernelRelease;
-      const names = readdirSync(KERNEL_MATRIX).filter((f) => f.endsWith('.bpf.c')).sort();
       const mismatches: string[] = [];
-      const time = { local: 0, vm: 0 };
-      for (const name of names) {
-        const fixture = readMatrixFixture(name);
-        let at = performance.now();
-        const here = await engine.verifySource(fixture.text, fixture.path, { agent: local });
-        time.local += performance.now() - at;
-        at = performance.now();
-        const there = await engine.verifySource(fixture.text, fixture.path, { agent: remote });
-        const ms = performance.now() - at;
-        time.vm += ms;
-        for (const [kernel, report] of [[localKernel, here], [vm!.kernelRelease, there]] as const) {
-          const expected = expectationFor(fixture, kernel);
-          if (!isDeepStrictEqual(observed(report), expected)) mismatches.push(`${name} on ${kernel}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(observed(report))}`);
+      const time = { local: 0, vm: 0, fixtures: 0 };
+      for await (const run of verifyEachFixture(engine.verifySource, local, remote)) {
+        time.local += run.localMs;
+        time.vm += run.nodeMs;
+        time.fixtures += 1;
+        for (const [kernel, report] of [[localKernel, run.here], [vm!.kernelRelease, run.there]] as const) {
+          const mismatch = expectationMismatch(run, kernel, report);
+          if (mismatch) mismatches.push(mismatch);
         }
-        const verdicts = there.programs.map((p) => `${p.name} ${p.verdict}`).join(', ');
-        const codes = there.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}@${d.line}`).join(', ');
-        t.diagnostic(`${name} on ${vm!.kernelRelease}: ${verdicts}${codes ? ` (${codes})` : ''} in ${ms.toFixed(0)} ms`);
+        const verdicts = run.there.programs.map((p) => `${p.name} ${p.verdict}`).join(', ');
+        const codes = run.there.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}@${d.line}`).join(', ');
+        t.diagnostic(`${run.name} on ${vm!.kernelRelease}: ${verdicts}${codes ? ` (${codes})` : ''} in ${run.nodeMs.toFixed(0)} ms`);
       }
-      t.diagnostic(`verifySource over ${names.length} fixtures: this machine ${time.local.toFixed(0)} ms, the arm64 VM ${time.vm.toFixed(0)} ms (${(time.vm / time.local).toFixed(1)}×, emulated)`);
+      t.diagnostic(`verifySource over ${time.fixtures} fixtures: this machine ${time.local.toFixed(0)} ms, the arm64 VM ${time.vm.toFixed(0)} ms (${(time.vm / time.local).toFixed(1)}×, emulated)`);
       assert.deepEqual(mismatches, []);
     } finally {
       local.dispose();

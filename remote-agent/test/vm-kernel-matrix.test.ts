@@ -4,7 +4,6 @@
  * in `after`, also when a test fails.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
@@ -14,7 +13,7 @@ import { connectNode, type ConnectNodeOptions, type NodeConnection } from '../sr
 import { startLocalAgent } from '../src/controller/local-agent';
 import { NODE_RUNTIME_VERSION, loadAgentPayload } from '../src/controller/payload';
 import { bootstrapCommand, START_EXIT } from '../src/controller/ssh/bootstrap-script';
-import { expectationFor, KERNEL_MATRIX, observed, readMatrixFixture } from './kernel-matrix-support';
+import { expectationFor, expectationMismatch, observed, readMatrixFixture, verifyEachFixture } from './kernel-matrix-support';
 import { ensurePayloadBuilt, serverEngine, type EngineReport, type ServerEngine } from './ssh-support';
 import { countUdpWithTc, seconds } from './vm-guest-support';
 
@@ -109,26 +108,21 @@ describe('a VM node with Debian\'s 6.1 kernel: per-kernel verdicts, bootstrap fr
     try {
       const localKernel = (await local.info()).kernelRelease;
       const vmKernel = (await remote.info()).kernelRelease;
-      const names = readdirSync(KERNEL_MATRIX).filter((f) => f.endsWith('.bpf.c')).sort();
       /** Every way a fixture differs from what it declares, so one mismatch does not hide the next. */
       const mismatches: string[] = [];
       const check = (ok: boolean, what: string): void => {
         if (!ok) mismatches.push(what);
       };
       let differing = 0;
-      const time = { local: 0, vm: 0 };
-      for (const name of names) {
-        const fixture = readMatrixFixture(name);
-        let at = performance.now();
-        const here = await engine.verifySource(fixture.text, fixture.path, { agent: local });
-        time.local += performance.now() - at;
-        at = performance.now();
-        const there = await engine.verifySource(fixture.text, fixture.path, { agent: remote });
-        time.vm += performance.now() - at;
-        const localExpected = expectationFor(fixture, localKernel);
-        const vmExpected = expectationFor(fixture, vmKernel);
-        check(isDeepStrictEqual(observed(here), localExpected), `${name} on ${localKernel}: expected ${JSON.stringify(localExpected)}, got ${JSON.stringify(observed(here))}`);
-        check(isDeepStrictEqual(observed(there), vmExpected), `${name} on ${vmKernel}: expected ${JSON.stringify(vmExpected)}, got ${JSON.stringify(observed(there))}`);
+      const time = { local: 0, vm: 0, fixtures: 0 };
+      for await (const run of verifyEachFixture(engine.verifySource, local, remote)) {
+        const { name, here, there } = run;
+        time.local += run.localMs;
+        time.vm += run.nodeMs;
+        time.fixtures += 1;
+        const localExpected = expectationFor(run.fixture, localKernel);
+        const vmExpected = expectationFor(run.fixture, vmKernel);
+        for (const mismatch of [expectationMismatch(run, localKernel, here), expectationMismatch(run, vmKernel, there)]) if (mismatch) mismatches.push(mismatch);
 
         const matrix = engine.verdictMatrix([
           { node: 'local', kernel: localKernel, report: here },
@@ -148,7 +142,7 @@ describe('a VM node with Debian\'s 6.1 kernel: per-kernel verdicts, bootstrap fr
         }
         t.diagnostic(`${name}: ${matrix.programs.map((p) => Object.entries(p.verdicts).map(([n, v]) => `${v.verdict === 'accepted' ? '✓' : '✗'} ${n} ${v.code ?? ''}`.trim()).join(' · ')).join('; ')}`);
       }
-      t.diagnostic(`verifySource over ${names.length} fixtures: this machine ${time.local.toFixed(0)} ms, the VM ${time.vm.toFixed(0)} ms (${(time.vm / time.local).toFixed(1)}×, emulated)`);
+      t.diagnostic(`verifySource over ${time.fixtures} fixtures: this machine ${time.local.toFixed(0)} ms, the VM ${time.vm.toFixed(0)} ms (${(time.vm / time.local).toFixed(1)}×, emulated)`);
       assert.deepEqual(mismatches, []);
       assert.ok(differing >= 3, `${differing} fixtures are accepted here and refused on 6.1`);
     } finally {
