@@ -27,13 +27,15 @@ interface Scratch {
   size: number;
 }
 
+const EINTR = 4;
+const MAX_EINTR_RETRIES = 8;
+
 /**
  * BPF_PROG_TEST_RUN (bpf_prog_test_run_opts): runs the program in the kernel on the given input,
  * synchronously. cgroup sock_addr, sock_ops and sk_msg programs cannot be test-run (ENOTSUPP): test them
- * with real sockets in a cgroup.
+ * with real sockets in a cgroup. A signal cuts a repeated run short (EINTR) and it is run again whole, so
+ * what the program did to maps or event buffers may then count more than `repeat` runs.
  */
-const EINTR = 4;
-const MAX_EINTR_RETRIES = 8;
 
 export function testRun(progFd: number, options: TestRunOptions = {}): TestRunResult {
   const s = syscalls();
