@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { listTemplates } from '@ebpf-studio/server';
 import { SessionListRequest, startLocalAgent } from '@ebpf-studio/remote-agent';
-import { requireKernel, tempDir } from '@ebpf-studio/test-support';
+import { assertShares, requireKernel, tempDir } from '@ebpf-studio/test-support';
 import { findCgroup2Mount, removeCgroups } from '../src/cgroups';
 
 /**
@@ -35,13 +35,6 @@ function cli(args: string[]): Result {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-
-/** Pearson's chi-square against expected shares; the bounds are the 0.001 critical values (as in the template test). */
-function chiSquare(observed: readonly number[], shares: readonly number[]): number {
-  const n = observed.reduce((a, b) => a + b, 0);
-  return observed.reduce((sum, o, i) => sum + (o - n * shares[i]!) ** 2 / (n * shares[i]!), 0);
-}
-const CHI2_P001_2DF = 13.816;
 
 type Names = Record<string, number>;
 const ENDPOINT_NAMES = ['east-a', 'east-b', 'west-a'];
@@ -221,9 +214,7 @@ test('run --exec: a client in the cgroup sees the policy\'s split; run cleans up
     const result = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('{"names"'))!) as { names: Names; errors: Names; peers: string[] };
     assert.deepEqual(result.errors, {});
     assert.deepEqual(result.peers, [`${VIP.host}|${VIP.port}`], 'getpeername says the VIP');
-    const x2 = chiSquare(counts(result.names), [0.4, 0.4, 0.2]);
-    t.diagnostic(`run --exec, 80/20: ${JSON.stringify(result.names)}, chi-square ${x2.toFixed(2)}`);
-    assert.ok(x2 < CHI2_P001_2DF, `80/20 over two east endpoints and one west: ${JSON.stringify(result.names)}, chi-square ${x2.toFixed(2)}`);
+    t.diagnostic(`run --exec, 80/20: ${JSON.stringify(result.names)}, ${assertShares('80/20 over two east endpoints and one west', counts(result.names), [0.4, 0.4, 0.2])}`);
     assert.match(r.stdout, /attached lb_connect4 \(prog id \d+\) to cgroup /);
     assert.match(r.stdout, /^ {2}east +(\d+) +0 /m, 'the kernel counted per cluster');
     assert.match(r.stdout, /session closed/);
@@ -250,9 +241,7 @@ test('while run runs: status --json counts, apply changes the split with the sam
     const { out, drive } = driven;
 
     const first = await drive(3000);
-    let x2 = chiSquare(counts(first), [0.4, 0.4, 0.2]);
-    t.diagnostic(`80/20: ${JSON.stringify(first)}, chi-square ${x2.toFixed(2)}`);
-    assert.ok(x2 < CHI2_P001_2DF, `80/20: ${JSON.stringify(first)}, chi-square ${x2.toFixed(2)}`);
+    t.diagnostic(`80/20: ${JSON.stringify(first)}, ${assertShares('80/20', counts(first), [0.4, 0.4, 0.2])}`);
 
     const status = cli(['status', dir, '--json']);
     assert.equal(status.status, 0, status.stderr);
@@ -274,9 +263,7 @@ test('while run runs: status --json counts, apply changes the split with the sam
     for (const [, program, before, after] of ids) assert.equal(before, after, `${program} was not reloaded`);
     assert.deepEqual(ids.map((m) => [m[1], Number(m[2])]).sort(), report.programs.map((p) => [p.program, p.progId]).sort(), 'the ids status saw before apply');
     const second = await drive(3000);
-    x2 = chiSquare(counts(second), [0.25, 0.25, 0.5]);
-    t.diagnostic(`50/50 after apply: ${JSON.stringify(second)}, chi-square ${x2.toFixed(2)}`);
-    assert.ok(x2 < CHI2_P001_2DF, `50/50 after apply: ${JSON.stringify(second)}, chi-square ${x2.toFixed(2)}`);
+    t.diagnostic(`50/50 after apply: ${JSON.stringify(second)}, ${assertShares('50/50 after apply', counts(second), [0.25, 0.25, 0.5])}`);
 
     writeFileSync(join(dir, 'ebpf-studio.yaml'), policy(backends.ports, cgroup, { east: 50, west: 50 }).replace('west: 50 }', 'west: -5, south: 1 }'));
     const broken = cli(['apply', dir]);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { destroyCgroup, requireKernel } from '@ebpf-studio/test-support';
+import { assertShares, destroyCgroup, requireKernel } from '@ebpf-studio/test-support';
 import { builtVsix, poll, runCgroup, scaffoldSocketLb, startBackends, startDrivenRun, startSession, type Backends, type Drive, type DrivenRun, type Session } from '../src';
 
 /**
@@ -27,8 +27,6 @@ const PAYMENTS = { service: 'payments', port: 8081 };
 const CLUSTER_OF: Record<string, string> = { 'east-a': 'east', 'east-b': 'east', 'west-a': 'west', 'east-p': 'east', 'west-p': 'west' };
 const TRACED_MAPS_REQUEST = /\[trace\] Sending request 'ebpfStudio\/maps - \(\d+\)'/;
 const REFRESH_MS = 1000;
-/** Pearson's chi-square critical value for 1 degree of freedom at p = 0.001 (two clusters). */
-const CHI2_P001_1DF = 10.828;
 
 function policyYaml(ports: Record<string, number>, cgroup: string): string {
   const ep = (name: string): string => `127.0.0.1:${ports[name]!}`;
@@ -109,12 +107,6 @@ function perCluster(drive: Drive): Record<string, number> {
   return out;
 }
 
-/** Pearson's chi-square of east/west counts against east's expected share. */
-function chiSquare(east: number, west: number, eastShare: number): number {
-  const n = east + west;
-  return (east - n * eastShare) ** 2 / (n * eastShare) + (west - n * (1 - eastShare)) ** 2 / (n * (1 - eastShare));
-}
-
 interface Step {
   drive: Drive;
   /** What the chart's counts grew by, per cluster. */
@@ -138,10 +130,9 @@ async function driveAndWatch(s: Session, run: DrivenRun, service: typeof ORDERS,
 }
 
 function assertSplit(t: { diagnostic(m: string): void }, label: string, grew: Record<string, number>, eastShare: number): void {
-  const x2 = chiSquare(grew['east']!, grew['west']!, eastShare);
   const east = grew['east']! / (grew['east']! + grew['west']!);
-  t.diagnostic(`MEASURE ${label}: east ${grew['east']} · west ${grew['west']} (east ${(east * 100).toFixed(1)}%, policy ${(eastShare * 100).toFixed(0)}%), chi-square ${x2.toFixed(2)}`);
-  assert.ok(x2 < CHI2_P001_1DF, `${label}: east ${grew['east']}, west ${grew['west']} against east ${eastShare}: chi-square ${x2.toFixed(2)} ≥ ${CHI2_P001_1DF}`);
+  const fit = assertShares(label, [grew['east']!, grew['west']!], [eastShare, 1 - eastShare]);
+  t.diagnostic(`MEASURE ${label}: east ${grew['east']} · west ${grew['west']} (east ${(east * 100).toFixed(1)}%, policy ${(eastShare * 100).toFixed(0)}%), ${fit}`);
 }
 
 test('Apply Policy, Set Cluster Health and the split chart of a running clusterset-socket-lb in VS Code; a map view closed mid-stream stops polling', { timeout: 10 * 60_000 }, async (t) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { formatValue, mapDelete, mapDump, mapKeys, mapLookupPerCpu, mapUpdate, RingBufferReader, type LoadedObject } from '@ebpf-studio/libbpf-ts';
-import { createNetns, kernelAvailable, requireKernel, type TestNetns } from '@ebpf-studio/test-support';
+import { assertShares, createNetns, kernelAvailable, requireKernel, type TestNetns } from '@ebpf-studio/test-support';
 import { ALL_UP, compilePolicy, countsFromDump, encodeStatsKey, LB_MAPS, parsePolicy, planApply, serviceStatus, setHealth, type HealthState, type Policy } from '../src/policy';
 import { attachedProgramIds, attachTemplate, firstJsonLine, fixture, type AttachedTemplate } from './template-socket-harness';
 
@@ -26,17 +26,6 @@ interface ClientResult {
   errors: Record<string, number>;
   peers: string[];
 }
-
-/**
- * Pearson's chi-square statistic of observed counts against expected shares. With k cells it has k-1
- * degrees of freedom; the tests reject above the 0.001 critical value, so a correct program fails a
- * test by chance with probability 0.1%.
- */
-function chiSquare(observed: readonly number[], shares: readonly number[]): number {
-  const n = observed.reduce((a, b) => a + b, 0);
-  return observed.reduce((sum, o, i) => sum + (o - n * shares[i]!) ** 2 / (n * shares[i]!), 0);
-}
-const CHI2_P001 = { 1: 10.828, 2: 13.816 } as const;
 
 function startBackends(host: string, names: string[], netns?: TestNetns): { child: ChildProcess; ports: Promise<Ports> } {
   const child = netns ? netns.spawn('node', [BACKENDS, host, ...names]) : spawn('node', [BACKENDS, host, ...names]);
@@ -136,10 +125,9 @@ describe('clusterset-socket-lb: real sockets in a test cgroup', () => {
     assert.deepEqual(result.errors, {});
     const observed = ['east-a', 'east-b', 'west-a'].map((n) => result.names[n] ?? 0);
     assert.equal(observed.reduce((a, b) => a + b, 0), 10_000);
-    // Three cells (two east endpoints share east's 80%): 2 degrees of freedom, p = 0.001 → 13.816.
-    const x2 = chiSquare(observed, [0.4, 0.4, 0.2]);
-    t.diagnostic(`10,000 connects in ${ms} ms: east-a ${observed[0]}, east-b ${observed[1]}, west-a ${observed[2]}; chi-square ${x2.toFixed(3)} (df 2, bound ${CHI2_P001[2]} at p=0.001)`);
-    assert.ok(x2 < CHI2_P001[2], `chi-square ${x2} exceeds ${CHI2_P001[2]}`);
+    // Three cells: the two east endpoints share east's 80%.
+    const fit = assertShares('80/20 over east-a, east-b, west-a', observed, [0.4, 0.4, 0.2]);
+    t.diagnostic(`10,000 connects in ${ms} ms: east-a ${observed[0]}, east-b ${observed[1]}, west-a ${observed[2]}; ${fit}`);
     assert.deepEqual(result.peers, [`127.100.0.20|8080`], 'getpeername() returns the VIP, not the backend');
     const [status] = statsOf(policy);
     const byCluster = Object.fromEntries(status!.clusters.map((c) => [c.cluster, c.connects]));
@@ -155,10 +143,8 @@ describe('clusterset-socket-lb: real sockets in a test cgroup', () => {
     const result = await runClient('tcp', VIP, 2_000);
     const east = (result.names['east-a'] ?? 0) + (result.names['east-b'] ?? 0);
     const west = result.names['west-a'] ?? 0;
-    const x2 = chiSquare([east, west], [0.5, 0.5]);
-    t.diagnostic(`50/50 after apply: east ${east}, west ${west}; chi-square ${x2.toFixed(3)} (df 1, bound ${CHI2_P001[1]})`);
     assert.equal(east + west, 2_000);
-    assert.ok(x2 < CHI2_P001[1], `chi-square ${x2} exceeds ${CHI2_P001[1]}`);
+    t.diagnostic(`50/50 after apply: east ${east}, west ${west}; ${assertShares('50/50 after apply', [east, west], [0.5, 0.5])}`);
     assertSameProgramsAttached();
   });
 
@@ -277,9 +263,7 @@ describe('clusterset-socket-lb: IPv6 inside a test namespace', () => {
       const tcp = await spawnClient('tcp', vip, 2_000);
       assert.deepEqual(tcp.errors, {});
       const observed = [tcp.names['east-a'] ?? 0, tcp.names['west-a'] ?? 0];
-      const x2 = chiSquare(observed, [0.75, 0.25]);
-      t.diagnostic(`IPv6 75/25: east ${observed[0]}, west ${observed[1]}; chi-square ${x2.toFixed(3)} (df 1, bound ${CHI2_P001[1]})`);
-      assert.ok(x2 < CHI2_P001[1], `chi-square ${x2} exceeds ${CHI2_P001[1]}`);
+      t.diagnostic(`IPv6 75/25: east ${observed[0]}, west ${observed[1]}; ${assertShares('IPv6 75/25', observed, [0.75, 0.25])}`);
       assert.deepEqual(tcp.peers, ['fd00:eb5::20|8080']);
       const udp = await spawnClient('udp', udpVip, 50);
       assert.deepEqual(udp.errors, {});

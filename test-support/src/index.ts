@@ -12,3 +12,4 @@ export { buildFrame, buildPacket, frameOf, ethernet, encapsulate, ipv4Header, ip
 export type { FrameSpec, PacketSpec, OuterSpec, TcpFlags, ParsedFrame, IpLayer, L4Layer } from './packets';
 export { onProcessExit, pidAlive } from './process-exit';
 export { eventually } from './eventually';
+export { assertShares } from './chi-square';
