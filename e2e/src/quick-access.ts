@@ -4,6 +4,8 @@ import { escapeRegExp } from './regexp';
 
 const OPEN_TIMEOUT_MS = 5_000;
 const FILTER_TIMEOUT_MS = 2_000;
+/** One fill or key press into the box: it fails fast when the box closed under it. */
+const ACTION_TIMEOUT_MS = 2_000;
 
 /** What to put in the quick access box: the key that opens it, the box's text and the row to pick among those it lists. */
 export interface QuickAccessEntry {
@@ -21,8 +23,8 @@ export interface QuickAccessEntry {
  * filter's order, and that is not always the wanted one (the palette orders "View: Close All Editor
  * Groups" before "View: Close Editor" for the text "View: Close Editor"). The box closes when it loses
  * the focus, and a webview whose tab was just clicked takes the focus a moment later, so a box that
- * closed is opened again, and the text is filled in (not typed: keys typed while the webview has the
- * focus would go there).
+ * closed is opened again, also under a fill or key press, and the text is filled in (not typed: keys
+ * typed while the webview has the focus would go there).
  */
 export async function pickQuickAccessRow(page: Page, entry: QuickAccessEntry, timeoutMs: number): Promise<void> {
   const quickInput = page.locator('.quick-input-widget');
@@ -36,23 +38,27 @@ export async function pickQuickAccessRow(page: Page, entry: QuickAccessEntry, ti
     await quickInput.waitFor({ state: 'hidden', timeout: OPEN_TIMEOUT_MS });
   }
   let state = 'never opened';
+  const attempt = async (): Promise<true | undefined> => {
+    if (!(await quickInput.isVisible())) {
+      await page.keyboard.press(entry.key);
+      await quickInput.waitFor({ state: 'visible', timeout: OPEN_TIMEOUT_MS });
+    }
+    if ((await box.inputValue({ timeout: ACTION_TIMEOUT_MS })) !== entry.value) await box.fill(entry.value, { timeout: ACTION_TIMEOUT_MS });
+    const listed = await row.waitFor({ timeout: FILTER_TIMEOUT_MS }).then(() => true, () => false);
+    for (let moves = await rows.count(); listed && moves > 0 && !(await focused()); moves--) await box.press('ArrowDown', { timeout: ACTION_TIMEOUT_MS });
+    if (listed && (await focused())) {
+      await box.press('Enter', { timeout: ACTION_TIMEOUT_MS });
+      return true;
+    }
+    state = (await quickInput.isVisible()) ? `the box shows "${await box.inputValue({ timeout: ACTION_TIMEOUT_MS })}" over the rows ${JSON.stringify(await rowsOf(quickInput))}` : 'the box closed';
+    return undefined;
+  };
   await poll(
-    async () => {
-      if (!(await quickInput.isVisible())) {
-        await page.keyboard.press(entry.key);
-        await quickInput.waitFor({ state: 'visible', timeout: OPEN_TIMEOUT_MS });
-      }
-      if ((await box.inputValue()) !== entry.value) await box.fill(entry.value);
-      const listed = await row.waitFor({ timeout: FILTER_TIMEOUT_MS }).then(() => true, () => false);
-      for (let moves = await rows.count(); listed && moves > 0 && !(await focused()); moves--) await box.press('ArrowDown');
-      if (listed && (await focused())) return true;
-      state = (await quickInput.isVisible()) ? `the box shows "${await box.inputValue()}" over the rows ${JSON.stringify(await rowsOf(quickInput))}` : 'the box closed';
-      return undefined;
-    },
+    // the box may close under any step (the focus moved away): open it again and start over
+    () => attempt().catch((err: unknown) => void (state = `the box closed mid-step: ${String(err).split('\n')[0]}`)),
     timeoutMs,
     () => `${entry.what} not picked within ${timeoutMs} ms: ${state}`,
   );
-  await box.press('Enter');
 }
 
 async function rowsOf(quickInput: Locator): Promise<string[]> {

@@ -238,6 +238,14 @@ export class WorkbenchUi {
     await this.page.getByRole('tab', { name, selected: true }).first().waitFor({ timeout: timeoutMs });
   }
 
+  /** Close an editor by the close button on its tab, as a person does, and wait until the tab is gone. */
+  async closeEditorTab(title: string, timeoutMs = 10_000): Promise<void> {
+    const tab = this.page.getByRole('tab', { name: new RegExp(`^${escapeRegExp(title)}`) }).first();
+    await tab.hover({ timeout: timeoutMs });
+    await tab.getByRole('button', { name: /^Close/ }).click({ timeout: timeoutMs });
+    await tab.waitFor({ state: 'detached', timeout: timeoutMs });
+  }
+
   /** Show a view container of the activity bar by its title (clicking it only when it is not shown already). */
   async showViewContainer(title: string): Promise<void> {
     const item = this.page.locator('.activitybar .action-item').filter({ has: this.page.locator(`a[aria-label^="${title}"]`) }).first();

@@ -270,8 +270,7 @@ test('Apply Policy, Set Cluster Health and the split chart of a running clusters
       const before = traced();
       // the observation can see polling: the open view's requests keep coming
       const whileOpen = await poll(() => (traced() >= before + 2 ? traced() : undefined), 10 * REFRESH_MS, () => `the open view made no new maps requests in ${10 * REFRESH_MS} ms (${before} traced)`);
-      await ui.showEditorTab(MAP_TAB);
-      await workbench.runCommand('View: Close Editor');
+      await ui.closeEditorTab(MAP_TAB);
       const closed = await s.waitForLog(new RegExp(`Map view lb_stats of session ${run!.session} on local closed after (\\d+) refreshes: polling stopped`), 10_000);
       const refreshes = Number(/after (\d+) refreshes/.exec(closed)![1]);
       assert.equal(await ui.page.getByRole('tab', { name: new RegExp(`^${MAP_TAB}`) }).count(), 0, 'the tab is gone');

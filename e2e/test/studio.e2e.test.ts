@@ -163,7 +163,7 @@ test('the studio in VS Code: scaffold, verify on a node, attach, live maps, deta
       const second = await pollCount(s, (n) => n >= first + 3);
       t.diagnostic(`ICMP packets counted: ${first} → ${second}`);
       await workbench.screenshot('maps');
-      await workbench.runCommand('View: Close Editor');
+      await ui.closeEditorTab('Map packets_by_proto · east-1');
     });
 
     await t.test('Detach → gone on the node and from the tree', async () => {
