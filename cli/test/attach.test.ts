@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createNetnsPair, requireKernel, tempDir } from '@ebpf-studio/test-support';
+import { createNetnsPair, eventually, requireKernel, tempDir } from '@ebpf-studio/test-support';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const BIN = join(ROOT, 'cli', 'bin', 'ebpf-studio.js');
@@ -39,9 +39,9 @@ test('ebpf-studio attach: live stats grow with real traffic, sessions/maps see i
     });
     assert.ok(links().includes(linkId));
     pair.b.netns!.exec('ping', ['-c', '5', '-i', '0.2', '-W', '1', pair.a.address]);
-    await new Promise((r) => setTimeout(r, 1500));
-    const runs = [...out.matchAll(/count_packets: (\d+) runs/g)].map((m) => Number(m[1]));
-    assert.ok(runs.length > 0 && runs[runs.length - 1]! >= 5, `stats show the packets: ${out}`);
+    // the stats line is printed every second
+    const lastRuns = (): number => Number([...out.matchAll(/count_packets: (\d+) runs/g)].at(-1)?.[1] ?? 0);
+    assert.ok(await eventually(() => lastRuns() >= 5, 10_000), `stats show the packets: ${out}`);
 
     const sessions = execFileSync(inNode(['sessions'])[0]!, inNode(['sessions']).slice(1), { env, encoding: 'utf8' });
     assert.match(sessions, /count_packets \(prog \d+\) → .*\[link \d+\]/);

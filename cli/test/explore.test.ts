@@ -231,7 +231,7 @@ async function serve(args: string[]): Promise<Served> {
       url,
       stop: async () => {
         child.kill('SIGINT');
-        const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000))]);
+        const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
         killGroup(pid);
         return code === 'timeout' ? null : code;
       },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createTestNodes, kernelAvailable, requireKernel, type TestNodes } from '@ebpf-studio/test-support';
+import { createTestNodes, ensurePayloadBuilt, eventually, kernelAvailable, requireKernel, type TestNodes } from '@ebpf-studio/test-support';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const BIN = join(ROOT, 'cli', 'bin', 'ebpf-studio.js');
@@ -16,7 +16,7 @@ describe('ebpf-studio against namespace nodes (real sshd)', () => {
   };
   before(async () => {
     if (!kernelAvailable()) return;
-    spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.js')], { stdio: 'ignore' });
+    await ensurePayloadBuilt();
     nodes = await createTestNodes({ clusters: { east: ['east-1'], west: ['west-1'] } });
     env = { ...process.env };
     delete env['SSH_AUTH_SOCK'];
@@ -71,9 +71,9 @@ describe('ebpf-studio against namespace nodes (real sshd)', () => {
       while (!/attached count_packets/.test(out) && Date.now() - started < 20_000 && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
       assert.match(out, /attached count_packets .* on east-1/);
       nodes!.clusterNetns['east']!.exec('ping', ['-c', '4', '-i', '0.2', '-W', '1', node.dataAddress]);
-      await new Promise((r) => setTimeout(r, 1500));
-      const runs = [...out.matchAll(/count_packets: (\d+) runs/g)].map((m) => Number(m[1]));
-      assert.ok(runs.at(-1)! >= 4, out);
+      // the stats line is printed every second
+      const lastRuns = (): number => Number([...out.matchAll(/count_packets: (\d+) runs/g)].at(-1)?.[1] ?? 0);
+      assert.ok(await eventually(() => lastRuns() >= 4, 10_000), `stats show the packets: ${out}`);
       child.kill('SIGINT');
       assert.equal(await exited, 0, out);
       assert.equal(JSON.parse(node.exec('bpftool', ['-j', 'net', 'show']))[0]?.xdp?.length ?? 0, 0, 'no XDP left on the node');

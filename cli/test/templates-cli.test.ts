@@ -359,7 +359,8 @@ test('run probes: FailOver leaves an endpoint that stops answering and comes bac
         `    vip: ${VIP.host}:${VIP.port}`,
         '    policy: { type: FailOver, order: [east, west] }',
         `    endpoints: { east: [127.0.0.1:${port}], west: [127.0.0.1:${backends.ports['west-a']!.tcp}] }`,
-        '    probe: { tcp: true, interval: 200ms, timeout: 200ms }',
+        // one probe that goes unanswered marks a backend down: a timeout a stalled CI core cannot reach by chance
+        '    probe: { tcp: true, interval: 1s, timeout: 900ms }',
         'programs:',
         `  - { name: lb, template: clusterset-socket-lb, attach: { cgroup: ${cgroup} } }`,
         '',

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freeLoopbackPort } from '@ebpf-studio/test-support';
 import { stopGroup, stopProcesses, trackGroup, trackProcesses } from './cleanup';
 import type { Toolchain } from './install';
 import { poll } from './poll';
@@ -109,17 +109,6 @@ export async function installExtension(toolchain: Toolchain, dirs: CodeServerDir
   if (code !== 0) throw new Error(`code-server --install-extension ${vsix} failed (exit ${code}):\n${readFileSync(dirs.log, 'utf8').slice(-3000)}`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 export interface CodeServer {
   url: string;
   pid: number;
@@ -131,7 +120,7 @@ export interface CodeServer {
  * when given: dirs must be its); resolves once /healthz answers.
  */
 export async function startCodeServer(toolchain: Toolchain, dirs: CodeServerDirs, runAs?: RunAs, timeoutMs = 30_000): Promise<CodeServer> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const { pid, exited, stop } = spawnGroup(toolchain, dirs, [
     '--bind-addr', `127.0.0.1:${port}`,
     '--auth', 'none',

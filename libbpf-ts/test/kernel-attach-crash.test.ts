@@ -34,7 +34,7 @@ function exists(kind: 'link' | 'prog', id: number): boolean {
   return spawnSync('bpftool', [kind, 'show', 'id', String(id)]).status === 0;
 }
 
-async function until(what: string, check: () => boolean, ms = 3000): Promise<void> {
+async function until(what: string, check: () => boolean, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);

@@ -3,12 +3,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { compileBpf, createTestNodes, eventually, kernelAvailable, requireKernel, tempDir, type TestNode, type TestNodes } from '@ebpf-studio/test-support';
+import { compileBpf, createTestNodes, ensurePayloadBuilt, eventually, kernelAvailable, requireKernel, tempDir, type TestNode, type TestNodes } from '@ebpf-studio/test-support';
 import { connectNode, type NodeConnection } from '../src/controller/connect-node';
 import { loadInventory, type Inventory } from '../src/controller/inventory';
 import { SessionController } from '../src/controller/session-controller';
 import { EventsNotification, EventsSubscribeRequest, MapDumpRequest, SessionListRequest, type EventBatch } from '../src/session-protocol';
-import { ensurePayloadBuilt } from './ssh-support';
 
 const DATA = join(__dirname, '..', '..', 'test', 'data');
 const object = (name: string): string => readFileSync(compileBpf(join(DATA, `${name}.bpf.c`), tempDir())).toString('base64');
@@ -17,9 +16,15 @@ interface NodeLink {
   id: number;
   prog_id: number;
 }
-/** bpf_links as the node itself lists them. */
+/** bpf_links as the node itself lists them: every link of the kernel (links are not per network namespace). */
 function linksOn(node: TestNode): NodeLink[] {
   return JSON.parse(node.exec('bpftool', ['-j', 'link', 'show'])) as NodeLink[];
+}
+
+/** None of these links is left, and no XDP/tc program sits on the node's interfaces (those are its own). */
+function nothingAttached(node: TestNode, linkIds: (number | undefined)[]): boolean {
+  const links = new Set(linksOn(node).map((l) => l.id));
+  return linkIds.every((id) => id !== undefined && !links.has(id)) && !node.exec('bpftool', ['-j', 'net', 'show']).includes('"id":');
 }
 
 describe('sessions on namespace nodes over SSH (real sshd, real kernel)', () => {
@@ -52,12 +57,15 @@ describe('sessions on namespace nodes over SSH (real sshd, real kernel)', () => 
     const node = nodes!.node('east-1');
     const agent = await (await connect('east-1')).agent();
     const session = await SessionController.open(agent, { name: 'xdp-events', leaseMs: 5000 });
+    const linkIds: (number | undefined)[] = [];
     try {
       await assert.rejects(session.attach({ object: object('xdp-count'), program: 'count_packets', target: { kind: 'xdp', iface: node.mgmtIfname } }), /carries this SSH session/);
       const counter = await session.attach({ object: object('xdp-count'), program: 'count_packets', target: { kind: 'xdp', iface: node.dataIfname } });
+      linkIds.push(counter.linkId);
       assert.ok(linksOn(node).some((l) => l.id === counter.linkId), 'the node lists the link');
       await session.detach(counter.id);
       const reporter = await session.attach({ object: object('xdp-events'), program: 'report_packets', target: { kind: 'xdp', iface: node.dataIfname } });
+      linkIds.push(reporter.linkId);
       const batches: EventBatch[] = [];
       agent.onNotification(EventsNotification, (b) => batches.push(b));
       await agent.request(EventsSubscribeRequest, { id: session.handle.id, source: { kind: 'ringbuf', map: 'events', btfType: 'packet_event' } });
@@ -70,14 +78,15 @@ describe('sessions on namespace nodes over SSH (real sshd, real kernel)', () => 
     } finally {
       await session.close();
     }
-    assert.ok(await eventually(() => linksOn(node).length === 0, 3000), 'nothing attached after close');
+    assert.equal(linkIds.length, 2);
+    assert.ok(await eventually(() => nothingAttached(node, linkIds), 3000), 'nothing attached after close');
   });
 
   test('a dropped connection resumes within the lease; the session keeps its attachment', async (t) => {
     if (!requireKernel(t)) return;
     const node = nodes!.node('east-1');
     const first = await connect('east-1');
-    const session = await SessionController.open(await first.agent(), { name: 'resume', leaseMs: 6000 });
+    const session = await SessionController.open(await first.agent(), { name: 'resume', leaseMs: 10_000 });
     const info = await session.attach({ object: object('xdp-count'), program: 'count_packets', target: { kind: 'xdp', iface: node.dataIfname } });
     await first.close();
     await new Promise((r) => setTimeout(r, 1500));
@@ -85,13 +94,14 @@ describe('sessions on namespace nodes over SSH (real sshd, real kernel)', () => 
     const agent = await second.agent();
     const resumed = await session.resume(agent);
     assert.deepEqual(resumed.attachments.map((a) => a.id), [info.id]);
-    await new Promise((r) => setTimeout(r, 7000));
+    // longer than the lease: only heartbeats over the new connection keep the attachment
+    await new Promise((r) => setTimeout(r, 11_000));
     assert.ok(linksOn(node).some((l) => l.id === info.linkId), 'still attached: heartbeats flow over the new connection');
     pingFromCluster(node, 2);
     const dump = await agent.request(MapDumpRequest, { id: session.handle.id, map: 'packets_by_proto' });
     assert.ok(dump.entries.some((e) => e.key === 1 && Number(e.value) >= 2));
     await session.close();
-    assert.ok(await eventually(() => linksOn(node).length === 0, 3000));
+    assert.ok(await eventually(() => nothingAttached(node, [info.linkId]), 3000), 'nothing attached after close');
   });
 
   test('a killed controller: after the lease nothing of ours is attached on the node', async (t) => {

@@ -9,12 +9,11 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
-import { createTestNodes, kernelAvailable, requireKernel, type TestNode, type TestNodes } from '@ebpf-studio/test-support';
+import { createTestNodes, ensurePayloadBuilt, kernelAvailable, requireKernel, type TestNode, type TestNodes } from '@ebpf-studio/test-support';
 import { connectNode, type NodeConnection } from '../src/controller/connect-node';
 import { loadInventory, type Inventory } from '../src/controller/inventory';
 import { loadAgentPayload, NODE_RUNTIME_VERSION, nodeRuntimeArchive } from '../src/controller/payload';
 import { bootstrapCommand, START_EXIT } from '../src/controller/ssh/bootstrap-script';
-import { ensurePayloadBuilt } from './ssh-support';
 
 const NODE = 'bare-1';
 const MB = 1_000_000;
@@ -95,7 +94,8 @@ describe('cancelling a bootstrap onto a namespace node without Node.js (real ssh
     await assert.rejects(waiting, isAbort);
     const releasedMs = performance.now() - cancelledAt;
     assert.ok(cancelledAt > 0, 'the runtime upload was under way when cancelled');
-    assert.ok(releasedMs < 250, `the caller is released at once (${releasedMs.toFixed(1)} ms)`);
+    // at once: the upload still had seconds to go (the bound is loose for busy CI cores)
+    assert.ok(releasedMs < 1000, `the caller is released at once (${releasedMs.toFixed(1)} ms)`);
 
     // The connection is reset: its SFTP server process on the node ends, so the partial file cannot grow.
     await until(() => sftpServers(node).length === 0, 5000, () => `sftp-server still runs on the node (pids ${sftpServers(node).join(', ')})`);
@@ -162,7 +162,8 @@ describe('cancelling a bootstrap onto a namespace node without Node.js (real ssh
       const started = performance.now();
       await assert.rejects(connecting, isAbort);
       const waitedMs = performance.now() - started;
-      assert.ok(waitedMs < 1000, `released ${waitedMs.toFixed(0)} ms after connecting started (the connect timeout is 5 s)`);
+      // cancelled at 300 ms; the connect timeout (5 s) would end it only later
+      assert.ok(waitedMs < 3000, `released ${waitedMs.toFixed(0)} ms after connecting started (the connect timeout is 5 s)`);
       t.diagnostic(`connect cancelled after ${waitedMs.toFixed(0)} ms`);
     } finally {
       node.restoreManagement();

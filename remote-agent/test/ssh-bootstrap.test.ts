@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { readKernelKfuncs, VMLINUX_BTF } from '@ebpf-studio/libbpf-ts';
-import { kernelAvailable, requireKernel } from '@ebpf-studio/test-support';
+import { ensurePayloadBuilt, kernelAvailable, requireKernel } from '@ebpf-studio/test-support';
 import { createTestNodes, type TestNodes } from '@ebpf-studio/test-support';
 import { connectNode, type ConnectNodeOptions, type NodeConnection } from '../src/controller/connect-node';
 import { loadInventory, type Inventory } from '../src/controller/inventory';
 import { startLocalAgent } from '../src/controller/local-agent';
 import { loadAgentPayload, NODE_RUNTIME_VERSION } from '../src/controller/payload';
 import { bootstrapCommand, START_EXIT } from '../src/controller/ssh/bootstrap-script';
-import { ensurePayloadBuilt, REPO, serverEngine, type EngineReport } from './ssh-support';
+import { REPO, serverEngine, type EngineReport } from './ssh-support';
 
 const FIXTURES = join(REPO, 'server', 'test', 'fixtures', 'verify');
 /** Accepted and rejected programs of several types, caps mode and settings included. */

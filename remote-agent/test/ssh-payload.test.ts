@@ -3,11 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { tempDir } from '@ebpf-studio/test-support';
+import { ensurePayloadBuilt, tempDir } from '@ebpf-studio/test-support';
 import { archFiles, loadAgentPayload } from '../src/controller/payload';
 import { bootstrapCommand, PROBE_BEGIN } from '../src/controller/ssh/bootstrap-script';
 import { parseProbe } from '../src/controller/ssh/probe';
-import { ensurePayloadBuilt, REPO } from './ssh-support';
+import { REPO } from './ssh-support';
 
 describe('agent payload', () => {
   before(() => ensurePayloadBuilt());

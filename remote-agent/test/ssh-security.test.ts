@@ -4,14 +4,13 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
-import { kernelAvailable, requireKernel, tempDir } from '@ebpf-studio/test-support';
+import { ensurePayloadBuilt, kernelAvailable, requireKernel, tempDir } from '@ebpf-studio/test-support';
 import { createTestNodes, ENCRYPTED_KEY_PASSPHRASE, NODE_USER, waitForPort, type TestNodes } from '@ebpf-studio/test-support';
 import { AgentError } from '../src/controller/agent-client';
 import { connectNode, type ConnectNodeOptions, type NodeConnection } from '../src/controller/connect-node';
 import { loadInventory, type Inventory, type NodeTarget } from '../src/controller/inventory';
 import { SshError } from '../src/controller/ssh/errors';
 import { TargetSyntaxError } from '../src/controller/ssh/target';
-import { ensurePayloadBuilt } from './ssh-support';
 
 function isSsh(kind: SshError['kind'], pattern: RegExp): (err: unknown) => boolean {
   return (err) => {
@@ -98,7 +97,8 @@ describe('SSH: host keys, authentication, bad names and bad nodes (real sshd)', 
       const started = performance.now();
       await assert.rejects(connect('west-1', { connectTimeoutMs: 1000 }), isSsh('timeout', new RegExp(`could not connect to west-1 \\(root@${node.mgmtAddress.replace(/\./g, '\\.')}:22\\) within 1000 ms`)));
       const ms = performance.now() - started;
-      assert.ok(ms >= 990 && ms < 3000, `gave up after ${ms.toFixed(0)} ms`);
+      // the bound is loose for busy CI cores; without the timeout, a cut link waits for TCP's own (minutes)
+      assert.ok(ms >= 990 && ms < 10_000, `gave up after ${ms.toFixed(0)} ms`);
     } finally {
       node.restoreManagement();
     }
@@ -180,7 +180,8 @@ describe('SSH: host keys, authentication, bad names and bad nodes (real sshd)', 
     assert.equal(withSudo.info.sudo === 'missing', !sudoInstalled);
     await assert.rejects(withSudo.agent(), (err: unknown) => err instanceof AgentError && err.data?.kind === 'PermissionError'
       && (sudoInstalled ? /sudo -n refused \(sudo: a password is required\).*NOPASSWD/ : /sudo is not installed there/).test(err.message));
-    assert.ok(performance.now() - started < 3000, 'no password prompt was waited on');
+    // sudo -n refuses at once instead of waiting on a prompt; the bound is loose for busy CI cores
+    assert.ok(performance.now() - started < 15_000, 'no password prompt was waited on');
     assert.equal(readFileSync(node.sshdLog, 'utf8').includes('agent.js'), false);
   });
 

@@ -1,46 +1,9 @@
-/** Shared by the ssh-*.test.ts files: the payload build, the node harness, and the server's engine. */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/** Shared by the ssh-*.test.ts files: the repository's root and the server's engine. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentClient } from '../src/controller/agent-client';
 
 export const REPO = join(__dirname, '..', '..', '..');
-
-const BUNDLE_LOCK = join(tmpdir(), 'ebpf-studio-bundle.lock');
-
-function lockHolderAlive(): boolean {
-  try {
-    process.kill(Number(readFileSync(join(BUNDLE_LOCK, 'pid'), 'utf8')), 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Builds dist/agent.js (the payload shipped to nodes) when it is missing. Test files run in parallel and
- * the bundler starts by emptying dist/, so one process builds while the others wait for it.
- */
-export async function ensurePayloadBuilt(): Promise<void> {
-  const agent = join(REPO, 'dist', 'agent.js');
-  for (;;) {
-    if (existsSync(agent)) return;
-    try {
-      mkdirSync(BUNDLE_LOCK);
-    } catch {
-      if (!lockHolderAlive()) rmSync(BUNDLE_LOCK, { recursive: true, force: true });
-      await new Promise((r) => setTimeout(r, 200));
-      continue;
-    }
-    try {
-      writeFileSync(join(BUNDLE_LOCK, 'pid'), String(process.pid));
-      if (!existsSync(agent)) execFileSync(process.execPath, [join(REPO, 'scripts', 'bundle.js')], { cwd: REPO, stdio: 'inherit' });
-    } finally {
-      rmSync(BUNDLE_LOCK, { recursive: true, force: true });
-    }
-  }
-}
 
 export interface EngineReport {
   ok: boolean;

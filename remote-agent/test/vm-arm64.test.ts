@@ -11,12 +11,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
-import { buildVmImage, eventually, kernelAvailable, requireKernel, startVm, tempDir, type VmImage, type VmNode } from '@ebpf-studio/test-support';
+import { buildVmImage, ensurePayloadBuilt, eventually, kernelAvailable, requireKernel, startVm, tempDir, type VmImage, type VmNode } from '@ebpf-studio/test-support';
 import { connectNode, type NodeConnection } from '../src/controller/connect-node';
 import { startLocalAgent } from '../src/controller/local-agent';
 import { loadAgentPayload, NODE_RUNTIME_VERSION } from '../src/controller/payload';
 import { expectationFor, expectationMismatch, readMatrixFixture, verifyEachFixture } from './kernel-matrix-support';
-import { ensurePayloadBuilt, REPO, serverEngine } from './ssh-support';
+import { REPO, serverEngine } from './ssh-support';
 import { countUdpWithTc, seconds } from './vm-guest-support';
 
 const NODE_CACHE = '/root/.cache/ebpf-studio';

@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { kernelAvailable, requireKernel, startVm, type VmNode } from '@ebpf-studio/test-support';
+import { ensurePayloadBuilt, kernelAvailable, requireKernel, startVm, type VmNode } from '@ebpf-studio/test-support';
 import type { AgentClient } from '../src/controller/agent-client';
 import { connectNode, type ConnectNodeOptions, type NodeConnection } from '../src/controller/connect-node';
 import { startLocalAgent } from '../src/controller/local-agent';
 import { NODE_RUNTIME_VERSION, loadAgentPayload } from '../src/controller/payload';
 import { bootstrapCommand, START_EXIT } from '../src/controller/ssh/bootstrap-script';
 import { expectationFor, expectationMismatch, observed, readMatrixFixture, verifyEachFixture } from './kernel-matrix-support';
-import { ensurePayloadBuilt, serverEngine, type EngineReport, type ServerEngine } from './ssh-support';
+import { serverEngine, type EngineReport, type ServerEngine } from './ssh-support';
 import { countUdpWithTc, seconds } from './vm-guest-support';
 
 const NODE_NAME = 'legacy-1';

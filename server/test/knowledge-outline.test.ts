@@ -127,7 +127,7 @@ test('sectionStringAt: inside SEC("…") only', () => {
   assert.equal(sectionStringAt('// SEC("xdp")', 0, 9), undefined);
 });
 
-test('outline of a 1,000-line file takes a few ms once the grammar is loaded', async (t) => {
+test('outline of a 1,000-line file lists every program (its time is printed, not judged: timing goals live in bench/)', async (t) => {
   const unit = SOURCE.split('\n').slice(19, 43).join('\n').replace(/xdp_count|tc_egress|on_connect/g, (name) => `${name}_N`);
   const parts: string[] = [];
   for (let i = 0; parts.join('\n').split('\n').length < 1000; i++) parts.push(unit.replace(/_N\b/g, `_${i}`));
@@ -144,8 +144,10 @@ test('outline of a 1,000-line file takes a few ms once the grammar is loaded', a
   const median = times[5]!;
   t.diagnostic(`${big.split('\n').length}-line file: outline median ${median.toFixed(1)} ms, ${programs} programs`);
   assert.equal(programs, parts.length * 3);
-  assert.ok(median < 100, `outline of 1,000 lines took ${median} ms`);
+  const lines = big.split('\n');
+  const last = lines.map((l, i) => (l.includes('bpf_map_lookup_elem(') ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
+  assert.ok(last > 900, 'a helper call near the end of the file');
   const cursor = performance.now();
-  callAt(big, 990, 4);
-  t.diagnostic(`callAt at line 990: ${(performance.now() - cursor).toFixed(2)} ms`);
+  assert.deepEqual(callAt(big, last, lines[last]!.indexOf('bpf_map_lookup_elem(') + 'bpf_map_lookup_elem('.length), { name: 'bpf_map_lookup_elem', argIndex: 0 });
+  t.diagnostic(`callAt at line ${last + 1}: ${(performance.now() - cursor).toFixed(2)} ms`);
 });

@@ -21,6 +21,38 @@ async function withSession(settings: Record<string, unknown>, body: (s: LspSessi
   }
 }
 
+/** Child pids of a process, those whose command line matches `pattern` when given (pgrep -P). */
+function childrenOf(pid: number, pattern?: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid), ...(pattern ? ['-f', pattern] : [])], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Clock ticks a process has spent in the kernel (stime, field 15 of /proc/PID/stat); 0 once it is gone. */
+function kernelTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The agent under the server, once one of its verify workers has spent a quarter of a second in the kernel:
+ * it is in BPF_PROG_LOAD, i.e. verifying (a worker's start-up spends a few ticks there).
+ */
+async function agentWhileVerifying(serverPid: number, timeoutMs: number): Promise<number> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+    const agents = childrenOf(serverPid, 'agent/main.js');
+    assert.ok(agents.length <= 1, `one agent under the server: ${agents.join(', ')}`);
+    if (agents.length === 1 && childrenOf(agents[0]!).some((worker) => kernelTicks(worker) >= 25)) return agents[0]!;
+  }
+  throw new Error(`no verify worker of the server's agent was in the kernel within ${timeoutMs} ms`);
+}
+
 describe('language server on bad input (real kernel)', () => {
   test('a clang that hangs is stopped after the timeout and the diagnostic says so', async (t) => {
     if (!requireKernel(t)) return;
@@ -39,10 +71,7 @@ describe('language server on bad input (real kernel)', () => {
     if (!requireKernel(t)) return;
     await withSession({ debounceMs: 0 }, async (s) => {
       const uri = s.open(join(ROOT, 'libbpf-ts', 'test', 'data', 'kernel', 'too-complex.bpf.c'));
-      await new Promise((r) => setTimeout(r, 800));
-      const agents = execFileSync('pgrep', ['-P', String(s.pid), '-f', 'agent/main.js'], { encoding: 'utf8' }).trim().split('\n');
-      assert.equal(agents.length, 1, 'one agent under the server');
-      process.kill(Number(agents[0]), 'SIGKILL');
+      process.kill(await agentWhileVerifying(s.pid!, 30_000), 'SIGKILL');
       const p = await s.diagnostics(uri, (x) => x.diagnostics.length > 0, 0, 60_000);
       assert.deepEqual(codes(p.diagnostics).sort(), ['BPF-TOO-COMPLEX', 'EBPF-STUDIO-AGENT-RESTARTED']);
     });

@@ -104,7 +104,8 @@ describe('verify on a node without Node.js over a slow link: progress, cancel, a
       const answeredMs = performance.now() - cancelledAt;
       assert.equal(error.code, LSPErrorCodes.RequestCancelled, error.message);
       assert.ok(cancelledAt > 0);
-      assert.ok(answeredMs < 1000, `answered ${answeredMs.toFixed(0)} ms after the cancel`);
+      // the upload of the 43 MB runtime would take 20 s more at this rate; loose for busy CI cores
+      assert.ok(answeredMs < 3000, `answered ${answeredMs.toFixed(0)} ms after the cancel`);
       assert.equal(messages[0], 'connecting over SSH');
       assert.ok(messages.some((m) => UPLOAD.exec(m)?.[1] === 'the agent'), `the agent's upload is shown: ${JSON.stringify(messages)}`);
       const runtime = messages.map((m) => UPLOAD.exec(m)).filter((m) => m?.[1] === 'the Node runtime');
@@ -117,8 +118,9 @@ describe('verify on a node without Node.js over a slow link: progress, cancel, a
       await until(() => (sftp().length === 0 ? true : undefined), 5000, () => `sftp-server still runs on the node (${sftp().join(', ')})`);
       const half = parts(node);
       assert.equal(half.length, 1, `one partial runtime archive: ${JSON.stringify(half)}`);
-      // The connection is reset: the ≈2 MB the SFTP channel's window lets be under way is not delivered.
-      assert.ok(half[0]!.bytes < (cancelledMb + 1.5) * 1_000_000, `the part holds ${half[0]!.bytes} bytes; ${cancelledMb} MB were reported sent when cancelled`);
+      // The connection is reset: what the SFTP channel's window let be under way is not all delivered, and
+      // nothing follows. The bound allows 3 s at the shaped rate between the cancel and the reset.
+      assert.ok(half[0]!.bytes < cancelledMb * 1_000_000 + 3 * SLOW_BYTES_PER_SECOND, `the part holds ${half[0]!.bytes} bytes; ${cancelledMb} MB were reported sent when cancelled`);
       assert.ok(!existsSync(join(cacheOf(node), `node-v${NODE_RUNTIME_VERSION}-linux-x64`)), 'no runtime was unpacked');
 
       node.unlimitManagementIngress();

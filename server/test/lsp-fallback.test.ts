@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CodeLens, Diagnostic } from 'vscode-languageserver-protocol';
-import { createTestNodes, kernelAvailable, requireKernel, tempDir, type TestNodes } from '@ebpf-studio/test-support';
+import { createTestNodes, ensurePayloadBuilt, kernelAvailable, requireKernel, tempDir, type TestNodes } from '@ebpf-studio/test-support';
 import { VerifyFallback } from '../src/lsp/studio-protocol';
 import { defaultTarget, localProblem } from '../src/lsp/verify-targets';
 import { LspSession } from './lsp-session';
@@ -32,7 +31,7 @@ describe('default verify target on a machine whose kernel cannot verify (server 
   let nodes: TestNodes | undefined;
   before(async () => {
     if (!kernelAvailable()) return;
-    spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.js')], { stdio: 'ignore' });
+    await ensurePayloadBuilt();
     nodes = await createTestNodes({ clusters: { west: ['west-1'], east: ['east-1'] } });
     // The unprivileged server reads the harness's ssh files: the key (OpenSSH only refuses an open key
     // owned by the user itself; this one is root's), known_hosts, ssh_config and the inventory.

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import type { CompletionItem, Diagnostic, Hover, MarkupContent, SignatureHelp } from 'vscode-languageserver-protocol';
 import { readKernelKfuncs } from '@ebpf-studio/libbpf-ts';
-import { createTestNodes, kernelAvailable, requireKernel, tempDir, type TestNodes } from '@ebpf-studio/test-support';
+import { createTestNodes, ensurePayloadBuilt, kernelAvailable, requireKernel, tempDir, type TestNodes } from '@ebpf-studio/test-support';
 import { VerifyFallback } from '../src/lsp/studio-protocol';
 import { LspSession } from './lsp-session';
 
@@ -59,7 +58,7 @@ describe('kfuncs come from the kernel the documents verify on (namespace nodes o
   before(async () => {
     if (!kernelAvailable()) return;
     expected = readKernelKfuncs().kfuncs.map((k) => k.name).sort();
-    spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.js')], { stdio: 'ignore' });
+    await ensurePayloadBuilt();
     nodes = await createTestNodes({ clusters: { west: ['west-1', 'west-2'] }, hideBtf: ['west-2'] });
   });
   after(() => nodes?.remove());

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createTestNodes, eventually, kernelAvailable, requireKernel, type TestNode, type TestNodes } from '@ebpf-studio/test-support';
+import { createTestNodes, ensurePayloadBuilt, eventually, kernelAvailable, requireKernel, type TestNode, type TestNodes } from '@ebpf-studio/test-support';
 import { StudioMethods, type AttachResult, type DetachResult, type MapsResult, type NodeSummary, type TraceEvents, type TraceStartResult, type VerifyOnResult } from '../src/lsp/studio-protocol';
 import { LspSession } from './lsp-session';
 
@@ -19,7 +18,7 @@ describe('studio requests on a namespace node over SSH (real sshd, real kernel)'
   let nodes: TestNodes | undefined;
   before(async () => {
     if (!kernelAvailable()) return;
-    spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.js')], { stdio: 'ignore' });
+    await ensurePayloadBuilt();
     nodes = await createTestNodes({ clusters: { east: ['east-1'] } });
   });
   after(() => nodes?.remove());

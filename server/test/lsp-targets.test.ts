@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CodeLens, Diagnostic } from 'vscode-languageserver-protocol';
-import { createTestNodes, kernelAvailable, requireKernel, type TestNodes } from '@ebpf-studio/test-support';
+import { createTestNodes, ensurePayloadBuilt, kernelAvailable, requireKernel, type TestNodes } from '@ebpf-studio/test-support';
 import { LspSession } from './lsp-session';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -14,7 +13,7 @@ describe('language server with several verify targets (this machine and a namesp
   let nodes: TestNodes | undefined;
   before(async () => {
     if (!kernelAvailable()) return;
-    spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.js')], { stdio: 'ignore' });
+    await ensurePayloadBuilt();
     nodes = await createTestNodes({ clusters: { east: ['east-1'] } });
   });
   after(() => nodes?.remove());

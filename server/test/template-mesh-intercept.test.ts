@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { mapKeys } from '@ebpf-studio/libbpf-ts';
-import { eventually, requireKernel } from '@ebpf-studio/test-support';
+import { eventually, freeLoopbackPort, requireKernel } from '@ebpf-studio/test-support';
 import { attachTemplate, counterTotals, firstJsonLine, fixture, jsonLines, type AttachedTemplate } from './template-socket-harness';
 
 /**
@@ -21,19 +21,12 @@ function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  const port = await listen(probe);
-  await new Promise((r) => probe.close(r));
-  return port;
-}
-
 describe('mesh-intercept: real sockets in a test cgroup', () => {
   test('the proxy receives the connection, SO_ORIGINAL_DST answers the original address, the proxy and marked sockets are exempt', async (t: TestContext) => {
     if (!requireKernel(t)) return;
     const upstream = createServer((s) => s.end('upstream'));
     const upstreamPort = await listen(upstream);
-    const proxyPort = await freePort();
+    const proxyPort = await freeLoopbackPort();
     let proxyCgroup = '';
     let attached: AttachedTemplate | undefined;
     try {
@@ -65,7 +58,7 @@ describe('mesh-intercept: real sockets in a test cgroup', () => {
       t.diagnostic(`mi_stats: ${JSON.stringify(stats)}`);
       assert.deepEqual(stats, { redirected: 2, exempt: 3, learned: 2, answered: 2 });
       const clients = (): number => mapKeys(attached!.object.map('mi_client_dst').fd).keys.length;
-      assert.ok(await eventually(() => clients() === 0, 2000), `closed clients leave mi_client_dst (left: ${clients()})`);
+      assert.ok(await eventually(() => clients() === 0, 10_000), `closed clients leave mi_client_dst (left: ${clients()})`);
       assert.equal(mapKeys(attached.object.map('mi_cookie_dst').fd).keys.length, 0, 'no pending connects are left');
       proxy.kill();
     } finally {

@@ -51,7 +51,7 @@ async function exchange(t: TestContext, host: string, netns?: TestNetns): Promis
 
     child.stdin!.write('close\n');
     assert.deepEqual(await next(), { closed: true });
-    assert.ok(await eventually(() => sockhashKeys(attached).length === 0, 2000), `closed sockets leave the sockhash (left: ${JSON.stringify(sockhashKeys(attached))})`);
+    assert.ok(await eventually(() => sockhashKeys(attached).length === 0, 10_000), `closed sockets leave the sockhash (left: ${JSON.stringify(sockhashKeys(attached))})`);
   } finally {
     attached.close();
   }

@@ -13,3 +13,5 @@ export type { FrameSpec, PacketSpec, OuterSpec, TcpFlags, ParsedFrame, IpLayer, 
 export { onProcessExit, pidAlive } from './process-exit';
 export { eventually } from './eventually';
 export { assertShares } from './chi-square';
+export { ensurePayloadBuilt } from './bundle';
+export { freeLoopbackPort } from './ports';

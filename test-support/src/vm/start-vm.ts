@@ -1,13 +1,14 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeLoopbackPort } from '../ports';
 import { archProfile, QEMU_BINARIES, type ArchProfile, type VmArch } from './arch';
 import { cacheLayout, vmCacheDir } from './cache';
 import { commandLine, onProcessExit, pidAlive, removeTree } from './cleanup';
 import { run } from './exec';
 import { buildVmImage, type VmImage } from './image';
 import { writeKnownHosts } from './keys';
-import { freeLoopbackPort, monitorQuit, qemuFiles, startQemu, within, type QemuFiles, type QemuProcess } from './qemu';
+import { monitorQuit, qemuFiles, startQemu, within, type QemuFiles, type QemuProcess } from './qemu';
 import { sshBanner, sshRun, writeSshConfig, type SshTarget } from './ssh';
 
 export interface StartVmOptions {
