@@ -359,8 +359,8 @@ test('run probes: FailOver leaves an endpoint that stops answering and comes bac
         `    vip: ${VIP.host}:${VIP.port}`,
         '    policy: { type: FailOver, order: [east, west] }',
         `    endpoints: { east: [127.0.0.1:${port}], west: [127.0.0.1:${backends.ports['west-a']!.tcp}] }`,
-        // one probe that goes unanswered marks a backend down: a timeout a stalled CI core cannot reach by chance
-        '    probe: { tcp: true, interval: 1s, timeout: 900ms }',
+        // a timeout a stalled CI core cannot reach by chance; two probes in a row unanswered mark it down
+        '    probe: { tcp: true, interval: 1s, timeout: 900ms, failures: 2 }',
         'programs:',
         `  - { name: lb, template: clusterset-socket-lb, attach: { cgroup: ${cgroup} } }`,
         '',
@@ -370,7 +370,7 @@ test('run probes: FailOver leaves an endpoint that stops answering and comes bac
     run = driven.run;
     assert.deepEqual(await driven.drive(200), { 'east-p': 200 });
     await new Promise((r) => east.close(r));
-    await driven.out.next(new RegExp(`probe: orders 127\\.0\\.0\\.1:${port} is down`), 10_000);
+    await driven.out.next(new RegExp(`probe: orders 127\\.0\\.0\\.1:${port} is down \\(ECONNREFUSED; 2 unanswered in a row\\)`), 10_000);
     assert.deepEqual(await driven.drive(200), { 'west-a': 200 }, 'the probe failed east over to west');
     east = await listen(port);
     await driven.out.next(new RegExp(`probe: orders 127\\.0\\.0\\.1:${port} is up again`), 10_000);

@@ -15,6 +15,28 @@ clusters:
 /** One bad file per row: the problem must be reported at exactly this line:column, saying this. */
 const BAD: { name: string; text: string; at: string; says: RegExp }[] = [
   {
+    name: 'probe failures below one',
+    text: `${CLUSTERS}services:
+  - name: orders
+    vip: 127.100.0.20:80
+    policy: { type: Locality }
+    probe: { tcp: true, failures: 0 }
+`,
+    at: '10:35',
+    says: /orders\.probe\.failures must be a whole number of probes, 1 or more/,
+  },
+  {
+    name: 'probe failures not a number',
+    text: `${CLUSTERS}services:
+  - name: orders
+    vip: 127.100.0.20:80
+    policy: { type: Locality }
+    probe: { failures: two }
+`,
+    at: '10:24',
+    says: /probe\.failures must be a whole number/,
+  },
+  {
     name: 'unknown cluster in weights',
     text: `${CLUSTERS}services:
   - name: orders
@@ -291,7 +313,7 @@ programs:
     assert.equal(orders!.id, serviceIdOf('orders'));
     assert.deepEqual([...(orders!.policy as Extract<ServicePolicy, { type: 'ActiveActive' }>).weights], [['east', 80], ['west', 20]]);
     assert.deepEqual(orders!.endpoints.get('east')!.map((e) => e.text), ['127.0.0.1:18080', '127.0.0.1:18081']);
-    assert.deepEqual(orders!.probe, { tcp: true, intervalMs: 2000, timeoutMs: 500 });
+    assert.deepEqual(orders!.probe, { tcp: true, intervalMs: 2000, timeoutMs: 500, failures: 2 }, 'two unanswered probes in a row by default');
     assert.equal(dns!.id, 53);
     assert.equal(dns!.vip.family, 6);
     assert.deepEqual(policy.programs[0], { name: 'lb', template: 'clusterset-socket-lb', attach: { cgroup: 'orders' }, settings: { emit_events: true }, at: { line: 15, col: 5 } });

@@ -2,12 +2,14 @@ import { connect } from 'node:net';
 import { ALL_UP, readRunState, routeService, type HealthState, type HealthStatus, type Policy, type ServiceDef, type SocketAddress } from '@ebpf-studio/server';
 import type { AgentClient } from '@ebpf-studio/remote-agent';
 import { updateRun } from './live-run';
+import { ProbeStreaks } from './probe-streaks';
 import { appliedPolicy } from './project';
 
 /**
  * The TCP health probe of services that declare `probe: { tcp: true, ... }`, run by the `run` process:
  * every interval it connects to each backend the service can use (an endpoint of a cluster reached
- * directly, the gateway of one reached through it) and marks those that do not answer within the timeout.
+ * directly, the gateway of one reached through it) and marks down those that leave `failures` probes in a
+ * row unanswered within the timeout (at start, one round decides: nothing is attached yet).
  * A change is written to the maps at once (through updateRun). It follows `apply`: each round reads the
  * policy the run applies now.
  */
@@ -52,6 +54,7 @@ export async function probeAll(policy: Policy): Promise<HealthState> {
 export class Prober {
   private readonly due = new Map<string, number>();
   private readonly inFlight = new Set<string>();
+  private readonly streaks = new ProbeStreaks();
   private timer: NodeJS.Timeout | undefined;
   private applied: { text: string; policy: Policy } | undefined;
 
@@ -88,10 +91,11 @@ export class Prober {
   }
 
   private async round(policy: Policy, service: ServiceDef): Promise<void> {
-    const down = await probeService(policy, service, service.probe!.timeoutMs);
+    const unanswered = await probeService(policy, service, service.probe!.timeoutMs);
     if (!this.timer) return;
-    const marks: Marks = Object.fromEntries([...down.keys()].map((k) => [k, 'down' as const]));
     const known = readRunState(this.project)?.health.probe[service.name] ?? {};
+    const down = this.streaks.record(service.name, unanswered, service.probe!.failures, new Set(Object.keys(known)));
+    const marks: Marks = Object.fromEntries([...down.keys()].map((k) => [k, 'down' as const]));
     if (JSON.stringify(Object.keys(known).sort()) === JSON.stringify([...down.keys()].sort())) return;
     let before: Marks = {};
     try {

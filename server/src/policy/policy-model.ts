@@ -43,6 +43,8 @@ export interface ProbeDef {
   readonly tcp: boolean;
   readonly intervalMs: number;
   readonly timeoutMs: number;
+  /** Unanswered probes in a row before a backend is marked down (one answer marks it up again). */
+  readonly failures: number;
 }
 
 export interface ServiceDef {

@@ -9,7 +9,7 @@ import { entryOf, scalar, type YamlChecker, type YamlEntry } from './yaml-checke
 
 const MAX_WEIGHT = 1_000_000;
 const SERVICE_KEYS = ['name', 'id', 'vip', 'protocol', 'policy', 'endpoints', 'probe'];
-const DEFAULT_PROBE = { intervalMs: 2000, timeoutMs: 500 };
+const DEFAULT_PROBE = { intervalMs: 2000, timeoutMs: 500, failures: 2 };
 
 export interface ServiceContext {
   readonly clusters: ReadonlyMap<string, ClusterDef>;
@@ -175,9 +175,9 @@ function readEndpoints(check: YamlChecker, node: unknown, fallback: unknown, ctx
 
 function readProbe(check: YamlChecker, node: unknown, fallback: unknown, where: string): ProbeDef | undefined {
   const entries = check.pairs(node, fallback, `${where}.probe`);
-  check.unknownKeys(entries, ['tcp', 'interval', 'timeout'], `${where}.probe`, node);
+  check.unknownKeys(entries, ['tcp', 'interval', 'timeout', 'failures'], `${where}.probe`, node);
   let tcp = true;
-  let { intervalMs, timeoutMs } = DEFAULT_PROBE;
+  let { intervalMs, timeoutMs, failures } = DEFAULT_PROBE;
   for (const e of entries) {
     const raw = scalar(e.value);
     if (e.key === 'tcp') {
@@ -188,10 +188,13 @@ function readProbe(check: YamlChecker, node: unknown, fallback: unknown, where: 
       if (ms === undefined) check.error(e.value, e.keyNode, `${where}.probe.${e.key} must be a duration such as 2s or 500ms`);
       else if (e.key === 'interval') intervalMs = ms;
       else timeoutMs = ms;
+    } else if (e.key === 'failures') {
+      if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 1) check.error(e.value, e.keyNode, `${where}.probe.failures must be a whole number of probes, 1 or more`);
+      else failures = raw;
     }
   }
   if (timeoutMs >= intervalMs) check.warn(node, fallback, `${where}.probe: the timeout (${timeoutMs} ms) is not shorter than the interval (${intervalMs} ms)`);
-  return { tcp, intervalMs, timeoutMs };
+  return { tcp, intervalMs, timeoutMs, failures };
 }
 
 /** Clusters the policy can send traffic to. */
