@@ -117,6 +117,10 @@ describe('verifier fixtures (real kernel)', () => {
         const repeats = report.diagnostics.filter((d) => d !== rootCause && d.source === 'libbpf' && d.program === rootCause.program && d.line === rootCause.line);
         assert.deepEqual(repeats, [], `nothing from libbpf repeats the root cause on its line: ${describe()}`);
       }
+      const related = errors.flatMap((d) => d.related);
+      for (const note of spec.notes) {
+        assert.ok(related.some((r) => r.line === note.line && r.message.startsWith(note.text)), `a note on line ${note.line} saying "${note.text}": ${JSON.stringify(related.map((r) => `${r.line}: ${r.message}`))}`);
+      }
       assert.equal(report.ok, false);
     });
   }

@@ -91,6 +91,29 @@ function lookupSite(log: ParsedLog, ctx: LocateContext, program: ProgramPlace): 
   return recordLocation(calls[calls.length - 1], log, ctx, program);
 }
 
+/**
+ * The last decision the leaking path made after the acquire: walking back from the failing exit, the
+ * last conditional jump on the path, or the jump whose other side the verifier resumed there ("from 17
+ * to 22" starts the path's last stretch). Optimised code often shares one exit for every return, so this
+ * points at the `if` rather than at the closing brace.
+ */
+function leakingBranch(log: ParsedLog, ctx: LocateContext, program: ProgramPlace): Location | undefined {
+  const acquired = log.unreleasedRef?.allocInsn;
+  if (acquired === undefined) return undefined;
+  let branch: number | undefined;
+  for (let i = log.tail.length - 1; i >= 0 && branch === undefined; i--) {
+    const record = log.tail[i]!;
+    if (record.idx <= acquired) break;
+    if (/^if .* goto /.test(record.text)) branch = record.idx;
+    else if (record.resumedFrom !== undefined) {
+      if (record.resumedFrom > acquired) branch = record.resumedFrom;
+      break;
+    }
+  }
+  const ref = sourceOf(branch, log, program);
+  return ref ? locationOf(ref, ctx) : undefined;
+}
+
 function hottestLines(log: ParsedLog, ctx: LocateContext, program: ProgramPlace): { line: number; visits: number; loc: Location }[] {
   const byLine = new Map<string, { visits: number; loc: Location }>();
   for (const [idx, visits] of log.visits) {
@@ -192,9 +215,15 @@ export function locateRootCause(rule: RootCauseRule, log: ParsedLog | undefined,
     case 'acquire-site': {
       const acquire = log.unreleasedRef ? sourceOf(log.unreleasedRef.allocInsn, log, program) : undefined;
       const loc = acquire ? locationOf(acquire, ctx) : undefined;
+      const branch = leakingBranch(log, ctx, program);
       return {
         location: loc ?? failing ?? fallback,
-        related: loc ? related(failing, 'the program can exit here without releasing the reference') : [],
+        related: loc
+          ? [
+              ...related(branch && branch.line !== failing?.line ? branch : undefined, 'the path that leaks the reference takes this branch'),
+              ...related(failing, 'the program can exit here without releasing the reference'),
+            ]
+          : [],
       };
     }
     case 'r0-setter': {
