@@ -15,6 +15,7 @@ export type RootCauseRule =
   | 'failing-insn' // the access/insn the error is about; for clang: the line of clang's diagnostic
   | 'call' // the helper/kfunc call instruction (helper unavailable, unknown func, GPL-only)
   | 'acquire-site' // the instruction at alloc_insn of the unreleased reference (the leaking exit is related info)
+  | 'lock-site' // the bpf_spin_lock call still held at the exit (the branch and the exit are related info)
   | 'r0-setter' // the instruction that last set R0 before exit (return value out of range)
   | 'loop-header' // target of the back-edge around the hottest instructions (infinite loop / too complex)
   | 'stack-object' // the largest stack object in the function named by clang (stack limit)
@@ -179,6 +180,28 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     rootCause: 'acquire-site',
     patterns: [/^Unreleased reference id=\d+ alloc_insn=\d+/, /would lead to reference leak/],
     doc: docFor('BPF-REF-LEAK'),
+  },
+  {
+    code: 'BPF-SPIN-LOCK',
+    title: 'bpf_spin_lock used wrongly',
+    explanation:
+      'Between bpf_spin_lock() and bpf_spin_unlock() a program may only load and store fields of the locked map value: no helper or function call (a second bpf_spin_lock included, so one lock at a time), the struct bpf_spin_lock field itself is touched only by the two helpers, and an unlock needs its lock taken on the same path.',
+    fix: 'Call helpers such as bpf_ktime_get_ns() or lookups before bpf_spin_lock() and keep the locked region to plain reads and writes of the value, e.g. `__u64 now = bpf_ktime_get_ns(); bpf_spin_lock(&v->lock); v->stamp = now; bpf_spin_unlock(&v->lock);`; take one lock at a time and never assign the lock field.',
+    source: 'verifier',
+    rootCause: 'failing-insn',
+    patterns: [/^function calls are not allowed while holding a lock/, /^bpf_spin_unlock without taking a lock/, /^bpf_spin_lock cannot be accessed directly by load\/store/, /^Locking two bpf_spin_locks are not allowed/, /^bpf_spin_unlock of different lock/],
+    doc: docFor('BPF-SPIN-LOCK'),
+  },
+  {
+    code: 'BPF-SPIN-LOCK-HELD',
+    title: 'Exit while holding a bpf_spin_lock',
+    explanation:
+      'A path from bpf_spin_lock() reaches the end of the program (a return, or an instruction that can end it) before bpf_spin_unlock(): the lock would stay taken and every later user of the map value would wait forever.',
+    fix: 'Release the lock on every path before returning: decide under the lock, unlock, then return, e.g. `bool drop = v->bytes > LIMIT; bpf_spin_unlock(&v->lock); return drop ? XDP_DROP : XDP_PASS;`.',
+    source: 'verifier',
+    rootCause: 'lock-site',
+    patterns: [/cannot be used inside bpf_spin_lock-ed region/],
+    doc: docFor('BPF-SPIN-LOCK-HELD'),
   },
   {
     code: 'BPF-RET-RANGE',

@@ -44,8 +44,8 @@ function resolveFile(name: string, ctx: LocateContext): string {
   return ctx.knownFiles.find((f) => basename(f) === name) ?? name;
 }
 
-function locationOf(ref: SourceRef, ctx: LocateContext): Location | undefined {
-  if (ref.line <= 0) return undefined;
+function locationOf(ref: SourceRef | undefined, ctx: LocateContext): Location | undefined {
+  if (!ref || ref.line <= 0) return undefined;
   const file = resolveFile(ref.file, ctx);
   const span = file === ctx.file ? ctx.source.codeSpan(ref.line) : { column: 1, endColumn: ref.text.length + 1 };
   return { file, line: ref.line, column: span.column, endLine: ref.line, endColumn: span.endColumn };
@@ -92,26 +92,23 @@ function lookupSite(log: ParsedLog, ctx: LocateContext, program: ProgramPlace): 
 }
 
 /**
- * The last decision the leaking path made after the acquire: walking back from the failing exit, the
- * last conditional jump on the path, or the jump whose other side the verifier resumed there ("from 17
- * to 22" starts the path's last stretch). Optimised code often shares one exit for every return, so this
- * points at the `if` rather than at the closing brace.
+ * The last decision a failing path made after instruction `after` (an acquire, a lock): walking back from
+ * the failure, the last conditional jump on the path, or the jump whose other side the verifier resumed
+ * there ("from 17 to 22" starts the path's last stretch). Optimised code often shares one exit for every
+ * return, so this points at the `if` rather than at the closing brace.
  */
-function leakingBranch(log: ParsedLog, ctx: LocateContext, program: ProgramPlace): Location | undefined {
-  const acquired = log.unreleasedRef?.allocInsn;
-  if (acquired === undefined) return undefined;
+function lastBranchAfter(after: number, log: ParsedLog, ctx: LocateContext, program: ProgramPlace): Location | undefined {
   let branch: number | undefined;
   for (let i = log.tail.length - 1; i >= 0 && branch === undefined; i--) {
     const record = log.tail[i]!;
-    if (record.idx <= acquired) break;
+    if (record.idx <= after) break;
     if (/^if .* goto /.test(record.text)) branch = record.idx;
     else if (record.resumedFrom !== undefined) {
-      if (record.resumedFrom > acquired) branch = record.resumedFrom;
+      if (record.resumedFrom > after) branch = record.resumedFrom;
       break;
     }
   }
-  const ref = sourceOf(branch, log, program);
-  return ref ? locationOf(ref, ctx) : undefined;
+  return locationOf(sourceOf(branch, log, program), ctx);
 }
 
 function hottestLines(log: ParsedLog, ctx: LocateContext, program: ProgramPlace): { line: number; visits: number; loc: Location }[] {
@@ -213,15 +210,29 @@ export function locateRootCause(rule: RootCauseRule, log: ParsedLog | undefined,
     case 'call':
       return { location: failing ?? fallback, related: [] };
     case 'acquire-site': {
-      const acquire = log.unreleasedRef ? sourceOf(log.unreleasedRef.allocInsn, log, program) : undefined;
-      const loc = acquire ? locationOf(acquire, ctx) : undefined;
-      const branch = leakingBranch(log, ctx, program);
+      const acquired = log.unreleasedRef?.allocInsn;
+      const loc = locationOf(sourceOf(acquired, log, program), ctx);
+      const branch = loc && acquired !== undefined ? lastBranchAfter(acquired, log, ctx, program) : undefined;
       return {
         location: loc ?? failing ?? fallback,
         related: loc
           ? [
               ...related(branch && branch.line !== failing?.line ? branch : undefined, 'the path that leaks the reference takes this branch'),
               ...related(failing, 'the program can exit here without releasing the reference'),
+            ]
+          : [],
+      };
+    }
+    case 'lock-site': {
+      const lock = [...log.tail].reverse().find((r) => /^call bpf_spin_lock#/.test(r.text));
+      const loc = recordLocation(lock, log, ctx, program);
+      const branch = loc && lock ? lastBranchAfter(lock.idx, log, ctx, program) : undefined;
+      return {
+        location: loc ?? failing ?? fallback,
+        related: loc
+          ? [
+              ...related(branch && branch.line !== failing?.line ? branch : undefined, 'the path that keeps the lock takes this branch'),
+              ...related(failing, 'the program can end here with the lock taken'),
             ]
           : [],
       };
