@@ -235,8 +235,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     code: 'BPF-HELPER-ARG',
     title: 'Wrong argument passed to a helper',
     explanation:
-      'An argument passed to a helper or kernel function does not have the type or range the function requires, for example a number where a pointer to a key on the stack is expected, or a length the verifier cannot bound.',
-    fix: 'Pass what the helper signature asks for: a pointer to an initialised stack variable for keys and values (`&key`, not `key`), the map itself as `&map`, and a length bounded by a check (`if (len > sizeof(buf)) return ...;`).',
+      'An argument passed to a helper or kernel function does not have the type or range the function requires, for example a number where a pointer to a key on the stack is expected, a length the verifier cannot bound or that may be zero, or a key for a map that has none (a ring buffer is written with bpf_ringbuf_output/reserve, never looked up).',
+    fix: 'Pass what the helper signature asks for: a pointer to an initialised stack variable for keys and values (`&key`, not `key`), the map itself as `&map`, and a length bounded on both sides: clamp it, then refuse 0 (`if (len > sizeof(buf)) len = sizeof(buf); if (len == 0) return ...;`), since clang merges `len == 0 || len > N` into one compare on a copy and the verifier loses the bound.',
     source: 'verifier',
     rootCause: 'failing-insn',
     patterns: [
@@ -244,6 +244,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
       /^arg#\d+ /,
       /^R\d+ unbounded memory access, use 'var &= const'/,
       /^R\d+ min value is negative, either use unsigned or 'var &= const'/,
+      /^(?:R\d+ )?invalid zero-sized read/,
     ],
     doc: docFor('BPF-HELPER-ARG'),
   },
