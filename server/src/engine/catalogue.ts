@@ -75,7 +75,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     title: 'Packet read without a data_end check',
     explanation:
       'The program read or wrote packet bytes that it had not first proven to lie before data_end, so on a short packet the access would run past the end of the packet.',
-    fix: 'Before touching a header, compare its end with data_end and bail out when it does not fit, e.g. `struct iphdr *ip = (void *)(eth + 1); if ((void *)(ip + 1) > data_end) return XDP_PASS;`, and re-check after any variable offset such as `ip->ihl * 4`.',
+    fix: 'Before touching a header, compare its end with data_end and bail out when it does not fit, e.g. `struct iphdr *ip = (void *)(eth + 1); if ((void *)(ip + 1) > data_end) return XDP_PASS;`, and re-check after any variable offset such as `ip->ihl * 4`; bound a variable offset before adding it (`if (off > 1500) return ...;`), or the check proves nothing (the message then shows `r=0`).',
     source: 'verifier',
     rootCause: 'failing-insn',
     patterns: [/^invalid access to packet\b/, /^R\d+ offset is outside of the packet/],
