@@ -33,6 +33,7 @@ const SAMPLES: readonly Sample[] = [
   ...s('BPF-NULL-DEREF', 'verifier', 'observed',
     "R0 invalid mem access 'map_value_or_null'",
     "R0 invalid mem access 'sock_or_null'",
+    "R1 invalid mem access 'mem_or_null'",
     'R3 type=map_value_or_null expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_'),
   ...s('BPF-NULL-DEREF', 'verifier', 'elsewhere',
     "R6 invalid mem access 'ptr_or_null_'",

@@ -7,6 +7,7 @@ import { CancellationTokenSource, type CancellationToken } from 'vscode-jsonrpc'
 import { classifyLines, UNKNOWN_LIBBPF, UNKNOWN_VERIFIER, type CatalogueEntry } from './catalogue';
 import { compileOnAgent, compileSource, type CompileOptions, type CompileResult } from './compile';
 import { EngineError } from './engine-error';
+import { globalArgumentAdvice, globalFunctionAt } from './global-function';
 import { locateRootCause, type LocateContext, type ProgramPlace } from './root-cause';
 import { settingsToPatches } from './settings';
 import { SourceText } from './source-text';
@@ -90,6 +91,12 @@ function symbolIn(message: string): string | undefined {
 function diagnosticFor(entry: CatalogueEntry, kernelMessage: string, program: ProgramPlace, log: ParsedLog | undefined, ctx: LocateContext): EngineDiagnostic {
   const { location, related } = locateRootCause(entry.rootCause, log, program, ctx, symbolIn(kernelMessage));
   const advice = entry.code === 'LIBBPF-UNKNOWN-SECTION' ? ` — ${sectionAdvice(program.section)}` : '';
+  // A pointer argument of a global function: no lookup to blame, the function is verified for any caller.
+  const globalFn = entry.code === 'BPF-NULL-DEREF' && /'mem_or_null'/.test(kernelMessage) ? globalFunctionAt(log) : undefined;
+  const globalLine = globalFn !== undefined ? ctx.source.functionLine(globalFn) : undefined;
+  if (globalFn !== undefined && globalLine !== undefined) {
+    related.push({ file: ctx.file, line: globalLine, column: ctx.source.codeSpan(globalLine).column, message: `${globalFn}() is global: verified on its own, its pointer arguments may be NULL` });
+  }
   return {
     ...location,
     severity: 'error',
@@ -97,8 +104,7 @@ function diagnosticFor(entry: CatalogueEntry, kernelMessage: string, program: Pr
     code: entry.code,
     message: `${entry.title}: ${kernelMessage}${advice}`,
     kernelMessage,
-    explanation: entry.explanation,
-    fix: entry.fix,
+    ...(globalFn !== undefined ? globalArgumentAdvice(globalFn) : { explanation: entry.explanation, fix: entry.fix }),
     doc: entry.doc,
     program: program.name,
     related,
