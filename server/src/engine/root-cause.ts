@@ -69,7 +69,7 @@ function sourceOf(idx: number | undefined, log: ParsedLog, program?: ProgramPlac
   return best?.ref;
 }
 
-function recordLocation(record: InsnRecord | undefined, log: ParsedLog, ctx: LocateContext, program: ProgramPlace): Location | undefined {
+export function recordLocation(record: InsnRecord | undefined, log: ParsedLog, ctx: LocateContext, program: ProgramPlace): Location | undefined {
   if (!record) return undefined;
   const ref = sourceOf(record.idx, log, program) ?? record.source;
   return ref ? locationOf(ref, ctx) : undefined;

@@ -8,7 +8,8 @@ import { classifyLines, UNKNOWN_LIBBPF, UNKNOWN_VERIFIER, type CatalogueEntry } 
 import { compileOnAgent, compileSource, type CompileOptions, type CompileResult } from './compile';
 import { EngineError } from './engine-error';
 import { globalArgumentAdvice, globalFunctionAt } from './global-function';
-import { locateRootCause, type LocateContext, type ProgramPlace } from './root-cause';
+import { packetChangingCall, stalePacketPointerAdvice } from './packet-invalidation';
+import { locateRootCause, recordLocation, type LocateContext, type ProgramPlace } from './root-cause';
 import { settingsToPatches } from './settings';
 import { SourceText } from './source-text';
 import { sectionAdvice } from './section-suggestions';
@@ -90,21 +91,26 @@ function symbolIn(message: string): string | undefined {
 
 function diagnosticFor(entry: CatalogueEntry, kernelMessage: string, program: ProgramPlace, log: ParsedLog | undefined, ctx: LocateContext): EngineDiagnostic {
   const { location, related } = locateRootCause(entry.rootCause, log, program, ctx, symbolIn(kernelMessage));
-  const advice = entry.code === 'LIBBPF-UNKNOWN-SECTION' ? ` — ${sectionAdvice(program.section)}` : '';
+  const sectionHint = entry.code === 'LIBBPF-UNKNOWN-SECTION' ? ` — ${sectionAdvice(program.section)}` : '';
   // A pointer argument of a global function: no lookup to blame, the function is verified for any caller.
   const globalFn = entry.code === 'BPF-NULL-DEREF' && /'mem_or_null'/.test(kernelMessage) ? globalFunctionAt(log) : undefined;
   const globalLine = globalFn !== undefined ? ctx.source.functionLine(globalFn) : undefined;
   if (globalFn !== undefined && globalLine !== undefined) {
     related.push({ file: ctx.file, line: globalLine, column: ctx.source.codeSpan(globalLine).column, message: `${globalFn}() is global: verified on its own, its pointer arguments may be NULL` });
   }
+  // A packet pointer kept across a helper that can move the packet (encap/decap): it is a number now.
+  const packetCall = entry.code === 'BPF-SCALAR-DEREF' ? packetChangingCall(log) : undefined;
+  const callAt = packetCall && log ? recordLocation(packetCall.record, log, ctx, program) : undefined;
+  if (callAt) related.push({ file: callAt.file, line: callAt.line, column: callAt.column, message: `${packetCall!.helper}() invalidates the packet pointers taken before it` });
+  const advice = globalFn !== undefined ? globalArgumentAdvice(globalFn) : packetCall ? stalePacketPointerAdvice(packetCall.helper) : { explanation: entry.explanation, fix: entry.fix };
   return {
     ...location,
     severity: 'error',
     source: entry.source,
     code: entry.code,
-    message: `${entry.title}: ${kernelMessage}${advice}`,
+    message: `${entry.title}: ${kernelMessage}${sectionHint}`,
     kernelMessage,
-    ...(globalFn !== undefined ? globalArgumentAdvice(globalFn) : { explanation: entry.explanation, fix: entry.fix }),
+    ...advice,
     doc: entry.doc,
     program: program.name,
     related,
