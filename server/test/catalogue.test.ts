@@ -191,6 +191,8 @@ const SAMPLES: readonly Sample[] = [
   ...s('LIBBPF-LEGACY-MAPS', 'libbpf', 'observed',
     "libbpf: elf: legacy map definitions in 'maps' section are not supported by libbpf v1.0+",
     'legacy map definitions in SEC("maps") are not supported by libbpf 1.x: declare maps as `struct { __uint(type, ...); __type(key, ...); ... } name SEC(".maps");`'),
+  ...s('LIBBPF-MAP-CREATE', 'libbpf', 'observed', "map 'flows': failed to create: Invalid argument(-22)", "libbpf: map 'flow_packets': failed to create: Invalid argument(-22)"),
+  ...s('LIBBPF-MAP-CREATE', 'libbpf', 'elsewhere', "libbpf: map 'flows': failed to create: -EINVAL"),
   ...s('LIBBPF-EXTERN', 'libbpf', 'observed',
     "libbpf: failed to find BTF for extern 'bpf_get_random_u32': -2",
     "libbpf: extern (func ksym) 'bpf_no_such_kfunc': not found in kernel or module BTFs",

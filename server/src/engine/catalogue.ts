@@ -20,6 +20,7 @@ export type RootCauseRule =
   | 'loop-header' // target of the back-edge around the hottest instructions (infinite loop / too complex)
   | 'stack-object' // the largest stack object in the function named by clang (stack limit)
   | 'section' // the SEC(...) line of the program (libbpf: unknown section)
+  | 'map-definition' // the line that names the map the message is about (libbpf: map creation failed)
   | 'program'; // the program's function line (libbpf failures with no better place)
 
 export interface CatalogueEntry {
@@ -390,6 +391,17 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     rootCause: 'section',
     patterns: [/legacy map definitions in 'maps' section are not supported/, /legacy map definitions in SEC\("maps"\) are not supported/],
     doc: docFor('LIBBPF-LEGACY-MAPS'),
+  },
+  {
+    code: 'LIBBPF-MAP-CREATE',
+    title: 'The kernel refused to create a map',
+    explanation:
+      'libbpf asked the kernel to create one of the object\'s maps and the kernel said no, so no program of the object loads. EINVAL usually means the definition does not fit its map type: max_entries missing or 0, key or value sizes the type does not take (an ARRAY key is 4 bytes; a ring buffer takes no key or value), or flags the type does not support; EPERM or ENOMEM mean the loader may not or cannot allocate it.',
+    fix: 'Give the map what its type requires, e.g. `struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 1024); __type(key, __u32); __type(value, __u64); } flows SEC(".maps");`, and shrink max_entries if the kernel is out of memory.',
+    source: 'libbpf',
+    rootCause: 'map-definition',
+    patterns: [/\bmap '[^']+': failed to create/],
+    doc: docFor('LIBBPF-MAP-CREATE'),
   },
   {
     code: 'LIBBPF-EXTERN',

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import type { InsnRecord, ParsedLog, SourceRef } from '@ebpf-studio/libbpf-ts';
 import type { RootCauseRule } from './catalogue';
+import { mapDefinition } from './map-definitions';
 import type { SourceText } from './source-text';
 import { largestStackArrayInFile } from './stack-objects';
 import type { RelatedLocation } from './types';
@@ -194,6 +195,12 @@ export function locateRootCause(rule: RootCauseRule, log: ParsedLog | undefined,
     if (line === undefined) return { location: fallback, related: [] };
     const span = ctx.source.codeSpan(line);
     return { location: { file: ctx.file, line, column: span.column, endLine: line, endColumn: span.endColumn }, related: [] };
+  }
+  if (rule === 'map-definition') {
+    const definition = symbol ? mapDefinition(ctx.source, symbol) : undefined;
+    if (!definition) return { location: fallback, related: [] };
+    const span = ctx.source.codeSpan(definition.line);
+    return { location: { file: ctx.file, line: definition.line, column: span.column, endLine: definition.line, endColumn: span.endColumn }, related: [] };
   }
   if (rule === 'stack-object') {
     const biggest = largestStackArrayInFile(ctx.source);

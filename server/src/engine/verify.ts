@@ -8,6 +8,7 @@ import { classifyLines, UNKNOWN_LIBBPF, UNKNOWN_VERIFIER, type CatalogueEntry } 
 import { compileOnAgent, compileSource, type CompileOptions, type CompileResult } from './compile';
 import { EngineError } from './engine-error';
 import { globalArgumentAdvice, globalFunctionAt } from './global-function';
+import { mapDefinition, mapDefinitionProblem } from './map-definitions';
 import { packetChangingCall, stalePacketPointerAdvice } from './packet-invalidation';
 import { locateRootCause, recordLocation, type LocateContext, type ProgramPlace } from './root-cause';
 import { settingsToPatches } from './settings';
@@ -86,12 +87,15 @@ function clangDiagnostics(compiled: CompileResult, file: string, source: SourceT
 
 /** The helper, extern or kfunc a message is about, e.g. `failed to find BTF for extern 'bpf_foo'`. */
 function symbolIn(message: string): string | undefined {
-  return /extern (?:\(\w+ ksym\) )?'(\w+)'|helper (\w+)#|func (\w+)#|kfunc '?(\w+)/.exec(message)?.slice(1).find((s) => s !== undefined);
+  return /extern (?:\(\w+ ksym\) )?'(\w+)'|helper (\w+)#|func (\w+)#|kfunc '?(\w+)|\bmap '(\w+)': failed to create/.exec(message)?.slice(1).find((s) => s !== undefined);
 }
 
 function diagnosticFor(entry: CatalogueEntry, kernelMessage: string, program: ProgramPlace, log: ParsedLog | undefined, ctx: LocateContext): EngineDiagnostic {
   const { location, related } = locateRootCause(entry.rootCause, log, program, ctx, symbolIn(kernelMessage));
   const sectionHint = entry.code === 'LIBBPF-UNKNOWN-SECTION' ? ` — ${sectionAdvice(program.section)}` : '';
+  const mapName = entry.code === 'LIBBPF-MAP-CREATE' ? symbolIn(kernelMessage) : undefined;
+  const mapDef = mapName !== undefined ? mapDefinition(ctx.source, mapName) : undefined;
+  const mapProblem = mapDef ? mapDefinitionProblem(mapDef) : undefined;
   // A pointer argument of a global function: no lookup to blame, the function is verified for any caller.
   const globalFn = entry.code === 'BPF-NULL-DEREF' && /'mem_or_null'/.test(kernelMessage) ? globalFunctionAt(log) : undefined;
   const globalLine = globalFn !== undefined ? ctx.source.functionLine(globalFn) : undefined;
@@ -108,7 +112,7 @@ function diagnosticFor(entry: CatalogueEntry, kernelMessage: string, program: Pr
     severity: 'error',
     source: entry.source,
     code: entry.code,
-    message: `${entry.title}: ${kernelMessage}${sectionHint}`,
+    message: `${entry.title}: ${kernelMessage}${sectionHint}${mapProblem ? ` — ${mapProblem}` : ''}`,
     kernelMessage,
     ...advice,
     doc: entry.doc,
