@@ -1,4 +1,5 @@
 import type { InsnRecord, ParsedLog } from '@ebpf-studio/libbpf-ts';
+import { failingPath } from './failing-path';
 
 /**
  * Helpers that can move or reallocate the packet: after a call to one, the verifier turns every packet
@@ -18,22 +19,6 @@ export function packetChangingCall(log: ParsedLog | undefined): { record: InsnRe
     if (helper) return { record, helper };
   }
   return undefined;
-}
-
-/**
- * The kept records of the failing path, newest first: the tail walked back from the failing instruction,
- * jumping from the first record of a resumed branch ("from 17 to 22") back to the jump it resumed, since
- * the records in between belong to another path.
- */
-function* failingPath(tail: readonly InsnRecord[]): Generator<InsnRecord> {
-  for (let i = tail.length - 1; i >= 0; ) {
-    const record = tail[i]!;
-    yield record;
-    if (record.pathStart) return;
-    const from = record.resumedFrom;
-    i -= 1;
-    if (from !== undefined) while (i >= 0 && tail[i]!.idx !== from) i -= 1;
-  }
 }
 
 /** Why and how to fix a packet pointer used after `helper` invalidated it. */

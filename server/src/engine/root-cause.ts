@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import type { InsnRecord, ParsedLog, SourceRef } from '@ebpf-studio/libbpf-ts';
 import type { RootCauseRule } from './catalogue';
+import { failingPath } from './failing-path';
 import { mapDefinition } from './map-definitions';
 import type { SourceText } from './source-text';
 import { largestStackArrayInFile } from './stack-objects';
@@ -85,11 +86,26 @@ function related(loc: Location | undefined, message: string): RelatedLocation[] 
   return loc ? [{ file: loc.file, line: loc.line, column: loc.column, message }] : [];
 }
 
-/** The lookup whose result was dereferenced unchecked: the last map lookup call before the failing insn. */
-function lookupSite(log: ParsedLog, ctx: LocateContext, program: ProgramPlace): Location | undefined {
-  const failing = log.failingInsn?.idx;
-  const calls = log.tail.filter((r) => /call bpf_\w*lookup\w*|call bpf_sk_lookup|call bpf_map_lookup/.test(r.text) && (failing === undefined || r.idx < failing));
-  return recordLocation(calls[calls.length - 1], log, ctx, program);
+/**
+ * Where the maybe-NULL pointer of a NULL dereference came from, with what to say there. The verifier
+ * gives each such value an id (`R1=sock_or_null(id=2)`): the failing register's id is followed back along
+ * the failing path to the instruction that first held it (a lookup call, or a load such as `skops->sk`).
+ * Without register states, the last lookup call before the failure.
+ */
+function nullOrigin(log: ParsedLog, ctx: LocateContext, program: ProgramPlace): RelatedLocation[] {
+  const reg = /^R(\d+) (?:invalid mem access|type=)/.exec(log.error ?? '')?.[1];
+  const path = [...failingPath(log.tail)].slice(1);
+  let origin: InsnRecord | undefined;
+  const held = reg !== undefined ? path.map((r) => new RegExp(`\\bR${reg}(?:_w)?=\\w*_or_null\\(id=(\\d+)`).exec(r.state ?? '')?.[1]).find((id) => id !== undefined) : undefined;
+  if (held !== undefined) {
+    const same = new RegExp(`=\\w*_or_null\\(id=${held}\\b`);
+    for (const record of path) if (same.test(record.state ?? '')) origin = record;
+  } else {
+    origin = path.find((r) => /^call bpf_\w*lookup\w*#/.test(r.text));
+  }
+  const loc = recordLocation(origin, log, ctx, program);
+  const message = origin && /^call /.test(origin.text) ? 'the pointer comes from this call, which may return NULL' : 'the pointer is read here and may be NULL';
+  return related(loc, message);
 }
 
 /**
@@ -211,8 +227,7 @@ export function locateRootCause(rule: RootCauseRule, log: ParsedLog | undefined,
   const failing = failingLocation(log, ctx, program);
   switch (rule) {
     case 'failing-insn': {
-      const lookup = /_or_null/.test(log.error ?? '') ? lookupSite(log, ctx, program) : undefined;
-      return { location: failing ?? fallback, related: related(lookup, 'the pointer comes from this lookup, which may return NULL') };
+      return { location: failing ?? fallback, related: /_or_null/.test(log.error ?? '') ? nullOrigin(log, ctx, program) : [] };
     }
     case 'call':
       return { location: failing ?? fallback, related: [] };
