@@ -60,14 +60,17 @@ function guard(source: SourceText, at: number, condition: string, progType: stri
 
 function nullCheck(input: FixInput): QuickFix | undefined {
   const { source } = input;
-  const lookupLine = input.related[0]?.line;
-  const candidates = lookupLine !== undefined ? [lookupLine] : [];
-  for (let n = input.line - 1; n >= Math.max(1, input.line - 40); n--) candidates.push(n);
-  for (const n of candidates) {
+  const fix = (n: number, variable: string): QuickFix => ({ title: `Add a NULL check for '${variable}'`, edits: [insertBefore(statementEnd(source, n) + 1, guard(source, n, `!${variable}`, input.progType))] });
+  // The engine followed the pointer back to where it came from (a call, or a load such as skops->sk):
+  // check the variable assigned there, or offer nothing (a global function's argument has no such line).
+  const origin = input.related[0]?.line;
+  if (origin !== undefined) {
+    const assigned = /(\w+)\s*=(?!=)/.exec(source.code(origin));
+    return assigned ? fix(origin, assigned[1]!) : undefined;
+  }
+  for (let n = input.line - 1; n >= Math.max(1, input.line - 40); n--) {
     const m = /(\w+)\s*=\s*(?:\([^)]*\)\s*)?(bpf_\w*lookup\w*|bpf_sk_\w+|bpf_ringbuf_reserve)\s*\(/.exec(source.line(n));
-    if (!m) continue;
-    const end = statementEnd(source, n);
-    return { title: `Add a NULL check for '${m[1]}'`, edits: [insertBefore(end + 1, guard(source, n, `!${m[1]}`, input.progType))] };
+    if (m) return fix(n, m[1]!);
   }
   return undefined;
 }
