@@ -65,7 +65,8 @@ function nullCheck(input: FixInput): QuickFix | undefined {
   // check the variable assigned there, or offer nothing (a global function's argument has no such line).
   const origin = input.related[0]?.line;
   if (origin !== undefined) {
-    const assigned = /(\w+)\s*=(?!=)/.exec(source.code(origin));
+    // `struct backend *be =` may end the line before the call's
+    const assigned = /(\w+)\s*=(?!=)/.exec(source.code(origin)) ?? /(\w+)\s*=\s*$/.exec(source.code(origin - 1));
     return assigned ? fix(origin, assigned[1]!) : undefined;
   }
   for (let n = input.line - 1; n >= Math.max(1, input.line - 40); n--) {
