@@ -48,8 +48,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     code: 'BPF-NULL-DEREF',
     title: 'Pointer used without a NULL check',
     explanation:
-      'A map lookup, socket lookup or similar helper can return NULL, and the program used the result (dereferenced it, did arithmetic on it or passed it to a helper) before testing it.',
-    fix: 'Test the result right after the call and leave the path when it is NULL, e.g. `struct backend *be = bpf_map_lookup_elem(&backends, &id); if (!be) return 1;`, and only then use it.',
+      'A map lookup, socket lookup or similar helper can return NULL, and so can some context fields (skops->sk, skb->sk), and the program used the pointer (dereferenced it, did arithmetic on it or passed it to a helper) before testing it.',
+    fix: 'Test the pointer right where it is obtained and leave the path when it is NULL, e.g. `struct backend *be = bpf_map_lookup_elem(&backends, &id); if (!be) return 1;` or `struct bpf_sock *sk = skops->sk; if (!sk) return 1;`, and only then use it.',
     source: 'verifier',
     rootCause: 'failing-insn',
     patterns: [
