@@ -20,7 +20,7 @@ describe('language server over stdio (real kernel)', () => {
   });
   after(async () => session?.dispose());
 
-  for (const name of ['null-deref', 'null-ctx-sock', 'packet-bounds', 'gpl-only', 'uninit-key', 'clamp-index']) {
+  for (const name of ['null-deref', 'null-ctx-sock', 'small-key', 'packet-bounds', 'gpl-only', 'uninit-key', 'clamp-index']) {
     test(`${name}: the diagnostic is on the expected line, and its quick fix makes the verifier accept`, async (t) => {
       if (!requireKernel(t)) return;
       const path = join(FIXTURES, `${name}.bpf.c`);

@@ -8,6 +8,7 @@ import { classifyLines, UNKNOWN_LIBBPF, UNKNOWN_VERIFIER, type CatalogueEntry } 
 import { compileOnAgent, compileSource, type CompileOptions, type CompileResult } from './compile';
 import { EngineError } from './engine-error';
 import { globalArgumentAdvice, globalFunctionAt } from './global-function';
+import { mapArgumentAdvice, mapArgumentTooSmall } from './map-argument-size';
 import { mapDefinition, mapDefinitionProblem } from './map-definitions';
 import { packetChangingCall, stalePacketPointerAdvice } from './packet-invalidation';
 import { locateRootCause, recordLocation, type LocateContext, type ProgramPlace } from './root-cause';
@@ -106,7 +107,15 @@ function diagnosticFor(entry: CatalogueEntry, kernelMessage: string, program: Pr
   const packetCall = entry.code === 'BPF-SCALAR-DEREF' ? packetChangingCall(log) : undefined;
   const callAt = packetCall && log ? recordLocation(packetCall.record, log, ctx, program) : undefined;
   if (callAt) related.push({ file: callAt.file, line: callAt.line, column: callAt.column, message: `${packetCall!.helper}() invalidates the packet pointers taken before it` });
-  const advice = globalFn !== undefined ? globalArgumentAdvice(globalFn) : packetCall ? stalePacketPointerAdvice(packetCall.helper) : { explanation: entry.explanation, fix: entry.fix };
+  // A key or value variable smaller than the map's: the helper reads past it.
+  const smallArgument = entry.code === 'BPF-UNINIT' ? mapArgumentTooSmall(log) : undefined;
+  const advice = globalFn !== undefined
+    ? globalArgumentAdvice(globalFn)
+    : packetCall
+      ? stalePacketPointerAdvice(packetCall.helper)
+      : smallArgument
+        ? mapArgumentAdvice(smallArgument)
+        : { explanation: entry.explanation, fix: entry.fix };
   return {
     ...location,
     severity: 'error',

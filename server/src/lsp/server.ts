@@ -157,7 +157,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
       const data = diagnostic.data as DiagnosticData | undefined;
       if (!data?.code) continue;
       const progType = report?.programs.find((p) => p.name === data.program)?.type;
-      for (const fix of quickFixesFor({ source, line: diagnostic.range.start.line + 1, code: data.code, related: data.related, ...(progType ? { progType } : {}) })) {
+      for (const fix of quickFixesFor({ source, line: diagnostic.range.start.line + 1, code: data.code, related: data.related, ...(data.kernelMessage ? { kernelMessage: data.kernelMessage } : {}), ...(progType ? { progType } : {}) })) {
         actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: true, edit: { changes: { [doc.uri]: fix.edits } } });
       }
     }

@@ -8,6 +8,8 @@ import type { EngineDiagnostic, ProgramReport, Severity, VerifyReport } from '..
 export interface DiagnosticData {
   code: string;
   program?: string;
+  /** The verifier's, libbpf's or clang's own words. */
+  kernelMessage?: string;
   related: { line: number; message: string }[];
 }
 
@@ -36,7 +38,7 @@ export function toDiagnostic(d: EngineDiagnostic): Diagnostic {
     source: d.source === 'verifier' ? 'BPF verifier' : d.source,
     code: d.code,
     message: lines.join('\n'),
-    data: { code: d.code, ...(d.program ? { program: d.program } : {}), related: d.related.map((r) => ({ line: r.line, message: r.message })) } satisfies DiagnosticData,
+    data: { code: d.code, ...(d.program ? { program: d.program } : {}), kernelMessage: d.kernelMessage, related: d.related.map((r) => ({ line: r.line, message: r.message })) } satisfies DiagnosticData,
   };
   if (page) diagnostic.codeDescription = { href: pathToFileURL(page).href };
   if (d.related.length > 0) {

@@ -7,6 +7,8 @@ export interface FixInput {
   line: number;
   code: string;
   progType?: string;
+  /** The tool's own message, e.g. `invalid read from stack R2 off=-4 size=8`. */
+  kernelMessage?: string;
   related: { line: number; message: string }[];
 }
 
@@ -132,6 +134,41 @@ function zeroInitialise(input: FixInput): QuickFix | undefined {
   return undefined;
 }
 
+const UNSIGNED_OF_SIZE: Record<number, string> = { 1: '__u8', 2: '__u16', 4: '__u32', 8: '__u64' };
+
+/** The size in bytes of a C integer type as BPF (64-bit) has it, or undefined for anything else. */
+function integerSize(type: string): number | undefined {
+  const t = type.replace(/\s+/g, ' ').trim();
+  const bits = /^(?:__[us]|[us]|u?int)(8|16|32|64)(?:_t)?$/.exec(t)?.[1];
+  if (bits) return Number(bits) / 8;
+  const plain = t.replace(/^(?:unsigned|signed) /, '');
+  return ({ char: 1, short: 2, int: 4, unsigned: 4, long: 8, 'long long': 8 } as Record<string, number>)[plain];
+}
+
+/**
+ * A map helper read a whole key (R2) or value (R3) of `size` bytes through a pointer to a smaller
+ * integer variable: declare the variable with the unsigned type of that size.
+ */
+function widenMapArgument(input: FixInput): QuickFix | undefined {
+  const read = /invalid (?:indirect )?read from stack R([23]) off[= ]-?\d+(?:\+\d+)? size[= ](\d+)/.exec(input.kernelMessage ?? '');
+  const type = read && UNSIGNED_OF_SIZE[Number(read[2])];
+  const call = /\bbpf_map_\w+_elem\s*\(([^)]*)\)/.exec(input.source.code(input.line));
+  if (!read || !type || !call) return undefined;
+  const argument = call[1]!.split(',')[Number(read[1]) - 1]?.trim();
+  const name = argument && /^&\s*(\w+)$/.exec(argument)?.[1];
+  if (!name) return undefined;
+  const decl = new RegExp(`^(\\s*)([A-Za-z_][\\w ]*?)(\\s+)${name}\\s*(?:=|;)`);
+  for (let n = input.line; n >= Math.max(1, input.line - 60); n--) {
+    const m = decl.exec(input.source.line(n));
+    if (!m) continue;
+    const declared = integerSize(m[2]!);
+    if (declared === undefined || declared >= Number(read[2])) return undefined;
+    const start = m[1]!.length;
+    return { title: `Declare '${name}' as ${type} (the map reads ${read[2]} bytes)`, edits: [{ range: Range.create(n - 1, start, n - 1, start + m[2]!.length), newText: type }] };
+  }
+  return undefined;
+}
+
 function clampIndex(input: FixInput): QuickFix | undefined {
   const { source, line } = input;
   const access = /(\w+)\s*\[\s*([A-Za-z_]\w*)\s*\]/.exec(source.line(line));
@@ -201,7 +238,7 @@ const FIXES: Record<string, ((input: FixInput) => QuickFix | undefined)[]> = {
   'BPF-NULL-DEREF': [nullCheck],
   'BPF-PKT-OOB': [packetBoundsCheck],
   'BPF-GPL-ONLY': [gplLicense],
-  'BPF-UNINIT': [zeroInitialise],
+  'BPF-UNINIT': [widenMapArgument, zeroInitialise],
   'BPF-MAP-VALUE-OOB': [clampIndex],
   'BPF-STACK-OOB': [clampIndex],
   'LIBBPF-LEGACY-MAPS': [btfDefinedMap],
