@@ -4,14 +4,11 @@ import { performance } from 'node:perf_hooks';
 import { parseVerifierLog, readBpfObject, type BpfObjectSpec, type ParsedLog, type ProgramSpec, type ReadProblem, type SourceRef } from '@ebpf-studio/libbpf-ts';
 import { AgentError, type AgentClient, type VerifyResult } from '@ebpf-studio/remote-agent';
 import { CancellationTokenSource, type CancellationToken } from 'vscode-jsonrpc';
+import { caseAdvice } from './case-advice';
 import { classifyLines, UNKNOWN_LIBBPF, UNKNOWN_VERIFIER, type CatalogueEntry } from './catalogue';
 import { compileOnAgent, compileSource, type CompileOptions, type CompileResult } from './compile';
 import { EngineError } from './engine-error';
-import { globalArgumentAdvice, globalFunctionAt } from './global-function';
-import { mapArgumentAdvice, mapArgumentTooSmall } from './map-argument-size';
-import { mapDefinition, mapDefinitionProblem } from './map-definitions';
-import { packetChangingCall, stalePacketPointerAdvice } from './packet-invalidation';
-import { locateRootCause, recordLocation, type LocateContext, type ProgramPlace } from './root-cause';
+import { locateRootCause, type LocateContext, type ProgramPlace } from './root-cause';
 import { settingsToPatches } from './settings';
 import { SourceText } from './source-text';
 import { sectionAdvice } from './section-suggestions';
@@ -92,41 +89,22 @@ function symbolIn(message: string): string | undefined {
 }
 
 function diagnosticFor(entry: CatalogueEntry, kernelMessage: string, program: ProgramPlace, log: ParsedLog | undefined, ctx: LocateContext): EngineDiagnostic {
-  const { location, related } = locateRootCause(entry.rootCause, log, program, ctx, symbolIn(kernelMessage));
-  const sectionHint = entry.code === 'LIBBPF-UNKNOWN-SECTION' ? ` — ${sectionAdvice(program.section)}` : '';
-  const mapName = entry.code === 'LIBBPF-MAP-CREATE' ? symbolIn(kernelMessage) : undefined;
-  const mapDef = mapName !== undefined ? mapDefinition(ctx.source, mapName) : undefined;
-  const mapProblem = mapDef ? mapDefinitionProblem(mapDef) : undefined;
-  // A pointer argument of a global function: no lookup to blame, the function is verified for any caller.
-  const globalFn = entry.code === 'BPF-NULL-DEREF' && /'mem_or_null'/.test(kernelMessage) ? globalFunctionAt(log) : undefined;
-  const globalLine = globalFn !== undefined ? ctx.source.functionLine(globalFn) : undefined;
-  if (globalFn !== undefined && globalLine !== undefined) {
-    related.push({ file: ctx.file, line: globalLine, column: ctx.source.codeSpan(globalLine).column, message: `${globalFn}() is global: verified on its own, its pointer arguments may be NULL` });
-  }
-  // A packet pointer kept across a helper that can move the packet (encap/decap): it is a number now.
-  const packetCall = entry.code === 'BPF-SCALAR-DEREF' ? packetChangingCall(log) : undefined;
-  const callAt = packetCall && log ? recordLocation(packetCall.record, log, ctx, program) : undefined;
-  if (callAt) related.push({ file: callAt.file, line: callAt.line, column: callAt.column, message: `${packetCall!.helper}() invalidates the packet pointers taken before it` });
-  // A key or value variable smaller than the map's: the helper reads past it.
-  const smallArgument = entry.code === 'BPF-UNINIT' ? mapArgumentTooSmall(log) : undefined;
-  const advice = globalFn !== undefined
-    ? globalArgumentAdvice(globalFn)
-    : packetCall
-      ? stalePacketPointerAdvice(packetCall.helper)
-      : smallArgument
-        ? mapArgumentAdvice(smallArgument)
-        : { explanation: entry.explanation, fix: entry.fix };
+  const symbol = symbolIn(kernelMessage);
+  const { location, related } = locateRootCause(entry.rootCause, log, program, ctx, symbol);
+  const specific = caseAdvice(entry.code, kernelMessage, symbol, log, program, ctx);
+  const suffix = entry.code === 'LIBBPF-UNKNOWN-SECTION' ? sectionAdvice(program.section) : specific.suffix;
   return {
     ...location,
     severity: 'error',
     source: entry.source,
     code: entry.code,
-    message: `${entry.title}: ${kernelMessage}${sectionHint}${mapProblem ? ` — ${mapProblem}` : ''}`,
+    message: `${entry.title}: ${kernelMessage}${suffix ? ` — ${suffix}` : ''}`,
     kernelMessage,
-    ...advice,
+    explanation: specific.explanation ?? entry.explanation,
+    fix: specific.fix ?? entry.fix,
     doc: entry.doc,
     program: program.name,
-    related,
+    related: [...related, ...specific.related],
   };
 }
 

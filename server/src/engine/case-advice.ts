@@ -1,0 +1,52 @@
+import type { ParsedLog } from '@ebpf-studio/libbpf-ts';
+import { globalArgumentAdvice, globalFunctionAt } from './global-function';
+import { mapArgumentAdvice, mapArgumentTooSmall } from './map-argument-size';
+import { mapDefinition, mapDefinitionProblem } from './map-definitions';
+import { packetChangingCall, stalePacketPointerAdvice } from './packet-invalidation';
+import { recordLocation, type LocateContext, type ProgramPlace } from './root-cause';
+import type { RelatedLocation } from './types';
+
+/**
+ * What the case at hand adds to its catalogue entry's general words, when the log or the source shows
+ * which of the entry's causes it is: its own explanation and fix, a few words after the message, and
+ * related locations.
+ */
+export interface CaseAdvice {
+  explanation?: string;
+  fix?: string;
+  /** Appended to the message after " — ". */
+  suffix?: string;
+  related: RelatedLocation[];
+}
+
+/** `symbol`: the helper, kfunc or map the message names. */
+export function caseAdvice(code: string, kernelMessage: string, symbol: string | undefined, log: ParsedLog | undefined, program: ProgramPlace, ctx: LocateContext): CaseAdvice {
+  switch (code) {
+    case 'BPF-NULL-DEREF': {
+      // a pointer argument of a global function: no lookup to blame, the function is verified for any caller
+      const fn = /'mem_or_null'/.test(kernelMessage) ? globalFunctionAt(log) : undefined;
+      const line = fn !== undefined ? ctx.source.functionLine(fn) : undefined;
+      if (fn === undefined || line === undefined) return { related: [] };
+      return { ...globalArgumentAdvice(fn), related: [{ file: ctx.file, line, column: ctx.source.codeSpan(line).column, message: `${fn}() is global: verified on its own, its pointer arguments may be NULL` }] };
+    }
+    case 'BPF-SCALAR-DEREF': {
+      // a packet pointer kept across a helper that can move the packet (encap/decap): it is a number now
+      const call = packetChangingCall(log);
+      if (!call || !log) return { related: [] };
+      const at = recordLocation(call.record, log, ctx, program);
+      return { ...stalePacketPointerAdvice(call.helper), related: at ? [{ file: at.file, line: at.line, column: at.column, message: `${call.helper}() invalidates the packet pointers taken before it` }] : [] };
+    }
+    case 'BPF-UNINIT': {
+      // a key or value variable smaller than the map's: the helper reads past it
+      const small = mapArgumentTooSmall(log);
+      return small ? { ...mapArgumentAdvice(small), related: [] } : { related: [] };
+    }
+    case 'LIBBPF-MAP-CREATE': {
+      const definition = symbol !== undefined ? mapDefinition(ctx.source, symbol) : undefined;
+      const problem = definition ? mapDefinitionProblem(definition) : undefined;
+      return problem ? { suffix: problem, related: [] } : { related: [] };
+    }
+    default:
+      return { related: [] };
+  }
+}
