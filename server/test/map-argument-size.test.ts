@@ -14,7 +14,9 @@ const LOG = [
 test('a key variable smaller than the map key: the helper, the map and its key size', () => {
   const found = mapArgumentTooSmall(parseVerifierLog([...LOG, 'invalid read from stack R2 off=-4 size=8'].join('\n')));
   assert.deepEqual(found, { helper: 'bpf_map_lookup_elem', map: 'by_cookie', what: 'key', size: 8 });
-  assert.match(mapArgumentAdvice(found!).fix, /Declare the key with the map's own key type \(8 bytes\)/);
+  assert.match(mapArgumentAdvice(found!).fix, /^Declare the key as `__u64`, the map's key type \(8 bytes\)/);
+  assert.match(mapArgumentAdvice(found!, 'struct sock_key').fix, /^Declare the key as `struct sock_key`, the map's key type/);
+  assert.match(mapArgumentAdvice({ ...found!, size: 12 }).fix, /^Declare the key with the map's own key type \(12 bytes\)/);
 });
 
 test('not for a read of another size than the map key, another helper or another message', () => {

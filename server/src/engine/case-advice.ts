@@ -39,7 +39,10 @@ export function caseAdvice(code: string, kernelMessage: string, symbol: string |
     case 'BPF-UNINIT': {
       // a key or value variable smaller than the map's: the helper reads past it
       const small = mapArgumentTooSmall(log);
-      return small ? { ...mapArgumentAdvice(small), related: [] } : { related: [] };
+      if (!small) return { related: [] };
+      const definition = mapDefinition(ctx.source, small.map);
+      const declared = definition && new RegExp(`__type\\(\\s*${small.what}\\s*,\\s*([^)]+?)\\s*\\)`).exec(definition.code)?.[1];
+      return { ...mapArgumentAdvice(small, declared ?? undefined), related: [] };
     }
     case 'LIBBPF-MAP-CREATE': {
       const definition = symbol !== undefined ? mapDefinition(ctx.source, symbol) : undefined;

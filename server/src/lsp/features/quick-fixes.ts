@@ -146,13 +146,13 @@ function integerSize(type: string): number | undefined {
 }
 
 /**
- * A map helper read a whole key (R2) or value (R3) of `size` bytes through a pointer to a smaller
- * integer variable: declare the variable with the unsigned type of that size.
+ * A map helper read a whole key or value of `size` bytes (Rn: its n-th argument) through a pointer to a
+ * smaller integer variable: declare the variable with the unsigned type of that size.
  */
 function widenMapArgument(input: FixInput): QuickFix | undefined {
-  const read = /invalid (?:indirect )?read from stack R([23]) off[= ]-?\d+(?:\+\d+)? size[= ](\d+)/.exec(input.kernelMessage ?? '');
+  const read = /invalid (?:indirect )?read from stack R([2-5]) off[= ]-?\d+(?:\+\d+)? size[= ](\d+)/.exec(input.kernelMessage ?? '');
   const type = read && UNSIGNED_OF_SIZE[Number(read[2])];
-  const call = /\bbpf_map_\w+_elem\s*\(([^)]*)\)/.exec(input.source.code(input.line));
+  const call = /\b(?:bpf_map_\w+_elem|bpf_msg_redirect_hash|bpf_sk_redirect_hash|bpf_sock_hash_update|bpf_sock_map_update|bpf_sk_select_reuseport)\s*\(([^)]*)\)/.exec(input.source.code(input.line));
   if (!read || !type || !call) return undefined;
   const argument = call[1]!.split(',')[Number(read[1]) - 1]?.trim();
   const name = argument && /^&\s*(\w+)$/.exec(argument)?.[1];
