@@ -2,6 +2,7 @@ import type { ParsedLog } from '@ebpf-studio/libbpf-ts';
 import { globalArgumentAdvice, globalFunctionAt } from './global-function';
 import { mapArgumentAdvice, mapArgumentTooSmall } from './map-argument-size';
 import { mapDefinition, mapDefinitionProblem } from './map-definitions';
+import { mapTypeUse } from './map-types';
 import { packetChangingCall, stalePacketPointerAdvice } from './packet-invalidation';
 import { recordLocation, type LocateContext, type ProgramPlace } from './root-cause';
 import type { RelatedLocation } from './types';
@@ -43,6 +44,11 @@ export function caseAdvice(code: string, kernelMessage: string, symbol: string |
       const definition = mapDefinition(ctx.source, small.map);
       const declared = definition && new RegExp(`__type\\(\\s*${small.what}\\s*,\\s*([^)]+?)\\s*\\)`).exec(definition.code)?.[1];
       return { ...mapArgumentAdvice(small, declared ?? undefined), related: [] };
+    }
+    case 'BPF-MAP-HELPER': {
+      const type = /map_type (\d+)/.exec(kernelMessage)?.[1];
+      const use = type !== undefined ? mapTypeUse(Number(type)) : undefined;
+      return use ? { suffix: `the map is ${use}`, related: [] } : { related: [] };
     }
     case 'LIBBPF-MAP-CREATE': {
       const definition = symbol !== undefined ? mapDefinition(ctx.source, symbol) : undefined;

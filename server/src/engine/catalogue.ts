@@ -205,6 +205,17 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     doc: docFor('BPF-SPIN-LOCK-HELD'),
   },
   {
+    code: 'BPF-MAP-HELPER',
+    title: 'Helper not allowed on this map type',
+    explanation:
+      'The generic element helpers (bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem) work on hash, array and similar maps; special map types such as ring buffers, perf event arrays, program arrays, sockmaps and device maps are used through their own helpers, and some of them only from certain program types.',
+    fix: 'Use the helper made for the map type: bpf_ringbuf_output() or bpf_ringbuf_reserve() for a ring buffer, bpf_perf_event_output() for a perf event array, bpf_tail_call() for a program array, bpf_sock_hash_update() and bpf_msg_redirect_hash() for a sockhash, bpf_redirect_map() for a device or CPU map.',
+    source: 'verifier',
+    rootCause: 'failing-insn',
+    patterns: [/^cannot pass map_type \d+ into func \w+#\d+/],
+    doc: docFor('BPF-MAP-HELPER'),
+  },
+  {
     code: 'BPF-RET-RANGE',
     title: 'Return value out of range for this program type',
     explanation:
