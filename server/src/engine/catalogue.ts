@@ -216,6 +216,17 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     doc: docFor('BPF-MAP-HELPER'),
   },
   {
+    code: 'BPF-READONLY-MAP',
+    title: 'Write into a read-only map',
+    explanation:
+      'The program writes into a map its programs may only read: the .rodata of `const volatile` globals, which libbpf freezes after user space has set them, or a map created with BPF_F_RDONLY_PROG.',
+    fix: 'Keep values the program changes in a writable global (`__u32 hits;` or `volatile __u32 hits = 1;`, without const) or in a map; `const volatile` is for settings user space fixes before loading (`ebpf-studio verify --set NAME=VALUE`).',
+    source: 'verifier',
+    rootCause: 'failing-insn',
+    patterns: [/^write into map forbidden/],
+    doc: docFor('BPF-READONLY-MAP'),
+  },
+  {
     code: 'BPF-RET-RANGE',
     title: 'Return value out of range for this program type',
     explanation:
