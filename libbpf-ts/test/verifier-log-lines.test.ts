@@ -124,3 +124,11 @@ test('an empty log, and a log of messages only', () => {
   assert.equal(only.failingInsn, undefined);
   assert.equal(only.stats?.insnsProcessed, 0);
 });
+
+test('the call depth: at the call that went too deep (kernel 6.x), program-wide after the walk (older kernels)', () => {
+  const atCall = parseVerifierLog(['25: (85) call pc+2', '; static __noinline int f6(int x) { return f7(x) + 1; } @ r.bpf.c:20', '27: (85) call pc+2', 'the call stack of 9 frames is too deep', PROCESSED].join('\n'));
+  assert.equal(atCall.failingInsn?.idx, 27);
+  assert.equal(atCall.failingSource?.line, 20);
+  const afterWalk = parseVerifierLog(['27: (85) call pc+2', '30: (95) exit', 'the call stack of 9 frames is too deep !', PROCESSED].join('\n'));
+  assert.equal(afterWalk.failingInsn, undefined, 'the last instruction printed is not what went too deep');
+});

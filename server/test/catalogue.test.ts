@@ -50,6 +50,8 @@ const SAMPLES: readonly Sample[] = [
   ...s('BPF-SPIN-LOCK-HELD', 'verifier', 'elsewhere', 'BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region'),
   ...s('BPF-MAP-HELPER', 'verifier', 'observed', 'cannot pass map_type 4 into func bpf_map_lookup_elem#1', 'cannot pass map_type 3 into func bpf_map_update_elem#2'),
   ...s('BPF-READONLY-MAP', 'verifier', 'observed', 'write into map forbidden, value_size=4 off=0 size=4'),
+  ...s('BPF-CALL-DEPTH', 'verifier', 'observed', 'the call stack of 9 frames is too deep'),
+  ...s('BPF-CALL-DEPTH', 'verifier', 'elsewhere', 'the call stack of 9 frames is too deep !'),
   ...s('BPF-SCALAR-DEREF', 'verifier', 'observed', "R1 invalid mem access 'scalar'"),
   ...s('BPF-SCALAR-DEREF', 'verifier', 'elsewhere', "R1 invalid mem access 'inv'"),
   ...s('BPF-PKT-OOB', 'verifier', 'observed',

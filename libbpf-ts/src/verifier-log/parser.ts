@@ -67,7 +67,9 @@ class VerifierLogParser implements LogParser {
     const errorLines = this.messages;
     const error = errorLines[0];
     const verdict = readVerdict(errorLines);
-    const failingInsn = error !== undefined && !verdict.programWide ? tail[tail.length - 1] : undefined;
+    const last = tail[tail.length - 1];
+    const atCall = verdict.callDepth === true && last !== undefined && /^call pc[+-]\d+$/.test(last.text);
+    const failingInsn = error !== undefined && (!verdict.programWide || atCall) ? last : undefined;
     const result: ParsedLog = {
       errorLines,
       sourceByInsn: this.sourceByInsn,

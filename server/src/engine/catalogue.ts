@@ -227,6 +227,17 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     doc: docFor('BPF-READONLY-MAP'),
   },
   {
+    code: 'BPF-CALL-DEPTH',
+    title: 'Function calls nested too deep',
+    explanation:
+      'BPF-to-BPF calls of functions the compiler did not inline may nest at most 8 frames deep, the program itself included; this call would open a ninth.',
+    fix: 'Let small helpers be inlined (`static __always_inline`) and keep `__noinline` for the few large or shared functions, or flatten the chain so no path calls more than 7 functions deep.',
+    source: 'verifier',
+    rootCause: 'failing-insn',
+    patterns: [/^the call stack of \d+ frames is too deep/],
+    doc: docFor('BPF-CALL-DEPTH'),
+  },
+  {
     code: 'BPF-RET-RANGE',
     title: 'Return value out of range for this program type',
     explanation:
