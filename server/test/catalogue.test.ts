@@ -52,6 +52,8 @@ const SAMPLES: readonly Sample[] = [
   ...s('BPF-READONLY-MAP', 'verifier', 'observed', 'write into map forbidden, value_size=4 off=0 size=4'),
   ...s('BPF-CALL-DEPTH', 'verifier', 'observed', 'the call stack of 9 frames is too deep'),
   ...s('BPF-CALL-DEPTH', 'verifier', 'elsewhere', 'the call stack of 9 frames is too deep !'),
+  ...s('BPF-RELEASE-UNOWNED', 'verifier', 'observed', 'R1 must be referenced when passed to release function'),
+  ...s('BPF-RELEASE-UNOWNED', 'verifier', 'elsewhere', 'reference has not been acquired before', 'release kernel function bpf_task_release expects refcounted PTR_TO_BTF_ID'),
   ...s('BPF-SCALAR-DEREF', 'verifier', 'observed', "R1 invalid mem access 'scalar'"),
   ...s('BPF-SCALAR-DEREF', 'verifier', 'elsewhere', "R1 invalid mem access 'inv'"),
   ...s('BPF-PKT-OOB', 'verifier', 'observed',

@@ -1,9 +1,10 @@
-import type { ParsedLog } from '@ebpf-studio/libbpf-ts';
+import type { InsnRecord, ParsedLog } from '@ebpf-studio/libbpf-ts';
 import { globalArgumentAdvice, globalFunctionAt } from './global-function';
 import { mapArgumentAdvice, mapArgumentTooSmall } from './map-argument-size';
 import { mapDefinition, mapDefinitionProblem } from './map-definitions';
 import { mapTypeUse } from './map-types';
 import { packetChangingCall, stalePacketPointerAdvice } from './packet-invalidation';
+import { releasedBefore, releasedReferenceAdvice } from './released-reference';
 import { recordLocation, type LocateContext, type ProgramPlace } from './root-cause';
 import type { RelatedLocation } from './types';
 
@@ -20,6 +21,18 @@ export interface CaseAdvice {
   related: RelatedLocation[];
 }
 
+function noteAt(record: InsnRecord, message: string, log: ParsedLog, program: ProgramPlace, ctx: LocateContext): RelatedLocation[] {
+  const at = recordLocation(record, log, ctx, program);
+  return at ? [{ file: at.file, line: at.line, column: at.column, message }] : [];
+}
+
+/** A pointer used (or released again) after its reference was given back. */
+function released(log: ParsedLog | undefined, program: ProgramPlace, ctx: LocateContext, again: boolean): CaseAdvice {
+  const call = releasedBefore(log);
+  if (!call || !log) return { related: [] };
+  return { ...releasedReferenceAdvice(call.helper, again), related: noteAt(call.record, `${call.helper}() released the reference here`, log, program, ctx) };
+}
+
 /** `symbol`: the helper, kfunc or map the message names. */
 export function caseAdvice(code: string, kernelMessage: string, symbol: string | undefined, log: ParsedLog | undefined, program: ProgramPlace, ctx: LocateContext): CaseAdvice {
   switch (code) {
@@ -33,10 +46,11 @@ export function caseAdvice(code: string, kernelMessage: string, symbol: string |
     case 'BPF-SCALAR-DEREF': {
       // a packet pointer kept across a helper that can move the packet (encap/decap): it is a number now
       const call = packetChangingCall(log);
-      if (!call || !log) return { related: [] };
-      const at = recordLocation(call.record, log, ctx, program);
-      return { ...stalePacketPointerAdvice(call.helper), related: at ? [{ file: at.file, line: at.line, column: at.column, message: `${call.helper}() invalidates the packet pointers taken before it` }] : [] };
+      if (call && log) return { ...stalePacketPointerAdvice(call.helper), related: noteAt(call.record, `${call.helper}() invalidates the packet pointers taken before it`, log, program, ctx) };
+      return released(log, program, ctx, false);
     }
+    case 'BPF-HELPER-ARG':
+      return released(log, program, ctx, true);
     case 'BPF-UNINIT': {
       // a key or value variable smaller than the map's: the helper reads past it
       const small = mapArgumentTooSmall(log);

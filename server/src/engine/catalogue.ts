@@ -238,6 +238,17 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     doc: docFor('BPF-CALL-DEPTH'),
   },
   {
+    code: 'BPF-RELEASE-UNOWNED',
+    title: 'Releasing a reference the program does not hold',
+    explanation:
+      'Release helpers (bpf_sk_release and the release kfuncs) take only a pointer the program acquired itself (bpf_sk_lookup_tcp/udp, bpf_skc_lookup_tcp, an acquiring kfunc) and still holds. Context pointers such as skb->sk or skops->sk are lent by the kernel for the run and must not be released.',
+    fix: 'Drop the release of a borrowed pointer (skb->sk needs none); release only what a lookup returned, once on each path.',
+    source: 'verifier',
+    rootCause: 'failing-insn',
+    patterns: [/must be referenced when passed to release function/, /^reference has not been acquired before/, /^release kernel function \w+ expects refcounted/],
+    doc: docFor('BPF-RELEASE-UNOWNED'),
+  },
+  {
     code: 'BPF-RET-RANGE',
     title: 'Return value out of range for this program type',
     explanation:

@@ -15,3 +15,17 @@ export function* failingPath(tail: readonly InsnRecord[]): Generator<InsnRecord>
     if (from !== undefined) while (i >= 0 && tail[i]!.idx !== from) i -= 1;
   }
 }
+
+/** The last call on the failing path before the failing instruction to a helper or kfunc matching `helpers`. */
+export function lastCallBefore(tail: readonly InsnRecord[], helpers: RegExp): { record: InsnRecord; helper: string } | undefined {
+  let first = true;
+  for (const record of failingPath(tail)) {
+    if (first) {
+      first = false;
+      continue;
+    }
+    const helper = /^call (\w+)#/.exec(record.text)?.[1];
+    if (helper && helpers.test(helper)) return { record, helper };
+  }
+  return undefined;
+}

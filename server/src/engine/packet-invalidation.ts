@@ -1,11 +1,11 @@
 import type { InsnRecord, ParsedLog } from '@ebpf-studio/libbpf-ts';
-import { failingPath } from './failing-path';
+import { lastCallBefore } from './failing-path';
 
 /**
  * Helpers that can move or reallocate the packet: after a call to one, the verifier turns every packet
  * pointer taken before it into a plain number (kernel: bpf_helper_changes_pkt_data).
  */
-const PACKET_CHANGING = /^call (bpf_(?:xdp_adjust_(?:head|tail|meta)|skb_(?:pull_data|change_head|change_tail|change_proto|adjust_room|vlan_push|vlan_pop|store_bytes)|l[34]_csum_replace|clone_redirect|lwt_push_encap|lwt_seg6_\w+|msg_(?:pull|push|pop)_data))#/;
+const PACKET_CHANGING = /^bpf_(?:xdp_adjust_(?:head|tail|meta)|skb_(?:pull_data|change_head|change_tail|change_proto|adjust_room|vlan_push|vlan_pop|store_bytes)|l[34]_csum_replace|clone_redirect|lwt_push_encap|lwt_seg6_\w+|msg_(?:pull|push|pop)_data)$/;
 
 /**
  * For a number dereferenced as a pointer (`invalid mem access 'scalar'`): the last call before the failing
@@ -14,11 +14,7 @@ const PACKET_CHANGING = /^call (bpf_(?:xdp_adjust_(?:head|tail|meta)|skb_(?:pull
  */
 export function packetChangingCall(log: ParsedLog | undefined): { record: InsnRecord; helper: string } | undefined {
   if (!log?.failingInsn || !/invalid mem access '(?:scalar|inv)'/.test(log.error ?? '')) return undefined;
-  for (const record of failingPath(log.tail)) {
-    const helper = PACKET_CHANGING.exec(record.text)?.[1];
-    if (helper) return { record, helper };
-  }
-  return undefined;
+  return lastCallBefore(log.tail, PACKET_CHANGING);
 }
 
 /** Why and how to fix a packet pointer used after `helper` invalidated it. */
