@@ -176,7 +176,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     title: 'Acquired reference not released',
     explanation:
       'The program acquired a reference (a socket from bpf_sk_lookup_tcp/udp, a ring-buffer record from bpf_ringbuf_reserve, a kfunc object) and some path reaches the exit without releasing, submitting or discarding it.',
-    fix: 'On every path after a successful acquire, call the matching release: `bpf_sk_release(sk)` for socket lookups, `bpf_ringbuf_submit(e, 0)` or `bpf_ringbuf_discard(e, 0)` for reservations; move early returns before the acquire where you can.',
+    fix: 'On every path after a successful acquire, call the matching release: `bpf_sk_release(sk)` for socket lookups, `bpf_ringbuf_submit(e, 0)` or `bpf_ringbuf_discard(e, 0)` for reservations, and for `bpf_ringbuf_reserve_dynptr()` `bpf_ringbuf_submit_dynptr()` or `bpf_ringbuf_discard_dynptr()` even when the reservation failed; move early returns before the acquire where you can.',
     source: 'verifier',
     rootCause: 'acquire-site',
     patterns: [/^Unreleased reference id=\d+ alloc_insn=\d+/, /would lead to reference leak/],
@@ -280,7 +280,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     code: 'BPF-HELPER-ARG',
     title: 'Wrong argument passed to a helper',
     explanation:
-      'An argument passed to a helper or kernel function does not have the type or range the function requires, for example a number where a pointer to a key on the stack is expected, a length the verifier cannot bound or that may be zero, or a key for a map that has none (a ring buffer is written with bpf_ringbuf_output/reserve, never looked up).',
+      'An argument passed to a helper or kernel function does not have the type or range the function requires, for example a number where a pointer to a key on the stack is expected, a length the verifier cannot bound or that may be zero, a key for a map that has none (a ring buffer is written with bpf_ringbuf_output/reserve, never looked up), or a struct bpf_dynptr that no constructor (bpf_ringbuf_reserve_dynptr, bpf_dynptr_from_mem) has initialised.',
     fix: 'Pass what the helper signature asks for: a pointer to an initialised stack variable for keys and values (`&key`, not `key`), the map itself as `&map`, and a length bounded on both sides: clamp it, then refuse 0 (`if (len > sizeof(buf)) len = sizeof(buf); if (len == 0) return ...;`), since clang merges `len == 0 || len > N` into one compare on a copy and the verifier loses the bound.',
     source: 'verifier',
     rootCause: 'failing-insn',
@@ -290,6 +290,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
       /^R\d+ unbounded memory access, use 'var &= const'/,
       /^R\d+ min value is negative, either use unsigned or 'var &= const'/,
       /^(?:R\d+ )?invalid zero-sized read/,
+      /^Expected an initialized dynptr as arg #\d+/,
+      /^Dynptr has to be an uninitialized dynptr/,
     ],
     doc: docFor('BPF-HELPER-ARG'),
   },

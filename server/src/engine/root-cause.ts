@@ -239,7 +239,7 @@ export function locateRootCause(rule: RootCauseRule, log: ParsedLog | undefined,
         location: loc ?? failing ?? fallback,
         related: loc
           ? [
-              ...related(branch && branch.line !== failing?.line ? branch : undefined, 'the path that leaks the reference takes this branch'),
+              ...related(branch && branch.line !== failing?.line && branch.line !== loc.line ? branch : undefined, 'the path that leaks the reference takes this branch'),
               ...related(failing, 'the program can exit here without releasing the reference'),
             ]
           : [],
@@ -253,7 +253,7 @@ export function locateRootCause(rule: RootCauseRule, log: ParsedLog | undefined,
         location: loc ?? failing ?? fallback,
         related: loc
           ? [
-              ...related(branch && branch.line !== failing?.line ? branch : undefined, 'the path that keeps the lock takes this branch'),
+              ...related(branch && branch.line !== failing?.line && branch.line !== loc.line ? branch : undefined, 'the path that keeps the lock takes this branch'),
               ...related(failing, 'the program can end here with the lock taken'),
             ]
           : [],
