@@ -1,4 +1,5 @@
 import type { InsnRecord, ParsedLog } from '@ebpf-studio/libbpf-ts';
+import { describeContextAccess } from './context-fields';
 import { globalArgumentAdvice, globalFunctionAt } from './global-function';
 import { mapArgumentAdvice, mapArgumentTooSmall } from './map-argument-size';
 import { mapDefinition, mapDefinitionProblem } from './map-definitions';
@@ -58,6 +59,10 @@ export function caseAdvice(code: string, kernelMessage: string, symbol: string |
       const definition = mapDefinition(ctx.source, small.map);
       const declared = definition && new RegExp(`__type\\(\\s*${small.what}\\s*,\\s*([^)]+?)\\s*\\)`).exec(definition.code)?.[1];
       return { ...mapArgumentAdvice(small, declared ?? undefined), related: [] };
+    }
+    case 'BPF-CTX-ACCESS': {
+      const field = describeContextAccess(ctx.btf, program.progType, kernelMessage);
+      return field ? { suffix: field, related: [] } : { related: [] };
     }
     case 'BPF-MAP-HELPER': {
       const type = /map_type (\d+)/.exec(kernelMessage)?.[1];

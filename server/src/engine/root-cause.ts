@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { InsnRecord, ParsedLog, SourceRef } from '@ebpf-studio/libbpf-ts';
+import type { Btf, InsnRecord, ParsedLog, SourceRef } from '@ebpf-studio/libbpf-ts';
 import type { RootCauseRule } from './catalogue';
 import { failingPath } from './failing-path';
 import { mapDefinition } from './map-definitions';
@@ -27,6 +27,8 @@ export interface ProgramPlace {
   line?: number;
   /** Source of an instruction of the loaded program from the object's line info (main program only). */
   insnSource?: (idx: number) => SourceRef | undefined;
+  /** libbpf's program type name, e.g. sched_cls. */
+  progType?: string;
 }
 
 export interface LocateContext {
@@ -35,6 +37,8 @@ export interface LocateContext {
   source: SourceText;
   /** Full paths of every file named in the object's line info, to resolve the log's basenames. */
   knownFiles: readonly string[];
+  /** The object's BTF, when it has one. */
+  btf?: Btf;
 }
 
 const HOTTEST_LINES = 3;

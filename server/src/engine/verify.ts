@@ -127,7 +127,7 @@ function lineInfoLookup(spec: BpfObjectSpec, program: ProgramSpec): (idx: number
 
 function programPlaces(spec: BpfObjectSpec): Map<string, ProgramPlace> {
   return new Map(
-    spec.programs.map((p) => [p.name, { name: p.name, section: p.section, insnSource: lineInfoLookup(spec, p), ...(p.line !== undefined ? { line: p.line } : {}) }]),
+    spec.programs.map((p) => [p.name, { name: p.name, section: p.section, progType: p.progType, insnSource: lineInfoLookup(spec, p), ...(p.line !== undefined ? { line: p.line } : {}) }]),
   );
 }
 
@@ -217,7 +217,7 @@ export function reportFromVerdicts(result: VerifyResult, spec: BpfObjectSpec, ct
 async function verifyCompiled(object: Uint8Array, file: string, source: SourceText, preDiagnostics: EngineDiagnostic[], compileMs: number, dependencies: string[], options: VerifyOptions): Promise<VerifyReport> {
   const { spec, problems } = readBpfObject(object);
   const diagnostics = [...preDiagnostics];
-  const ctx: LocateContext = { file, source, knownFiles: [...new Set(spec.lineInfo.map((l) => l.file))] };
+  const ctx: LocateContext = { file, source, knownFiles: [...new Set(spec.lineInfo.map((l) => l.file))], ...(spec.btf ? { btf: spec.btf } : {}) };
   if (spec.programs.length === 0) {
     // an object that cannot be read (not ELF, truncated, stripped) says why, not "add a SEC"
     const unreadable = problems.filter((p) => p.severity === 'error');
