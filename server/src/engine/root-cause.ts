@@ -207,6 +207,17 @@ function programLocation(program: ProgramPlace, ctx: LocateContext): Location {
   return { file: ctx.file, line, column: span.column, endLine: line, endColumn: span.endColumn };
 }
 
+/**
+ * Something taken at `site` (instruction `siteIdx`) and still held where the program can end: shown at the
+ * site, with notes on the last branch the path took after it and on the exit (`notes`: what each says).
+ */
+function heldToExit(site: Location | undefined, siteIdx: number | undefined, failing: Location | undefined, fallback: Location, log: ParsedLog, ctx: LocateContext, program: ProgramPlace, notes: [branch: string, exit: string]): RootCause {
+  if (!site) return { location: failing ?? fallback, related: [] };
+  const branch = siteIdx !== undefined ? lastBranchAfter(siteIdx, log, ctx, program) : undefined;
+  const distinct = branch && branch.line !== failing?.line && branch.line !== site.line ? branch : undefined;
+  return { location: site, related: [...related(distinct, notes[0]), ...related(failing, notes[1])] };
+}
+
 /** Where a verifier or libbpf failure of `program` should be shown, by the catalogue entry's rule. */
 export function locateRootCause(rule: RootCauseRule, log: ParsedLog | undefined, program: ProgramPlace, ctx: LocateContext, symbol?: string): RootCause {
   const fallback = programLocation(program, ctx);
@@ -237,31 +248,13 @@ export function locateRootCause(rule: RootCauseRule, log: ParsedLog | undefined,
       return { location: failing ?? fallback, related: [] };
     case 'acquire-site': {
       const acquired = log.unreleasedRef?.allocInsn;
-      const loc = locationOf(sourceOf(acquired, log, program), ctx);
-      const branch = loc && acquired !== undefined ? lastBranchAfter(acquired, log, ctx, program) : undefined;
-      return {
-        location: loc ?? failing ?? fallback,
-        related: loc
-          ? [
-              ...related(branch && branch.line !== failing?.line && branch.line !== loc.line ? branch : undefined, 'the path that leaks the reference takes this branch'),
-              ...related(failing, 'the program can exit here without releasing the reference'),
-            ]
-          : [],
-      };
+      const site = locationOf(sourceOf(acquired, log, program), ctx);
+      return heldToExit(site, acquired, failing, fallback, log, ctx, program, ['the path that leaks the reference takes this branch', 'the program can exit here without releasing the reference']);
     }
     case 'lock-site': {
       const lock = [...log.tail].reverse().find((r) => /^call bpf_spin_lock#/.test(r.text));
-      const loc = recordLocation(lock, log, ctx, program);
-      const branch = loc && lock ? lastBranchAfter(lock.idx, log, ctx, program) : undefined;
-      return {
-        location: loc ?? failing ?? fallback,
-        related: loc
-          ? [
-              ...related(branch && branch.line !== failing?.line && branch.line !== loc.line ? branch : undefined, 'the path that keeps the lock takes this branch'),
-              ...related(failing, 'the program can end here with the lock taken'),
-            ]
-          : [],
-      };
+      const site = recordLocation(lock, log, ctx, program);
+      return heldToExit(site, lock?.idx, failing, fallback, log, ctx, program, ['the path that keeps the lock takes this branch', 'the program can end here with the lock taken']);
     }
     case 'r0-setter': {
       const setter = recordLocation(log.r0Setter, log, ctx, program);
