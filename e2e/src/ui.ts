@@ -5,6 +5,15 @@ import { escapeRegExp } from './regexp';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** One question of a command: the quick input's title, and either text for an input box or a row to pick. */
+export interface CommandStep {
+  title: RegExp;
+  input?: string;
+  /** The filter to type into a quick pick; `row` the focused row it must leave (default: the filter's text). */
+  pick?: string;
+  row?: RegExp;
+}
+
 /** A row of a quick pick: what it shows on its lines (label, description, detail). */
 export interface QuickItem {
   text: string;
@@ -20,6 +29,36 @@ export class WorkbenchUi {
 
   private get quickInput(): Locator {
     return this.page.locator('.quick-input-widget');
+  }
+
+  /**
+   * Run a command that asks its questions in quick inputs, answering each as a person does: wait for the
+   * step's title, then type the answer into an input box or pick the row of a quick pick. A quick input
+   * closes when it loses the focus (a webview whose tab was shown takes the focus a moment later), and the
+   * command then stops without doing anything: the whole command is started again, up to three times.
+   * Nothing is retried after the last step's answer.
+   */
+  async runCommandWithAnswers(title: string, steps: readonly CommandStep[]): Promise<void> {
+    const STEP_TIMEOUT_MS = 10_000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startCommand(title);
+        for (const step of steps) {
+          await this.waitForQuickInput(step.title, STEP_TIMEOUT_MS);
+          if (step.input !== undefined) {
+            await this.quickInput.locator('input.input').first().fill(step.input, { timeout: 2_000 });
+            await this.quickInput.locator('input.input').first().press('Enter', { timeout: 2_000 });
+          } else {
+            await this.quickInput.locator('input.input').first().fill(step.pick!, { timeout: 2_000 });
+            await this.quickInput.locator('.monaco-list-row.focused').filter({ hasText: step.row ?? new RegExp(escapeRegExp(step.pick!)) }).first().waitFor({ timeout: 5_000 });
+            await this.quickInput.locator('input.input').first().press('Enter', { timeout: 2_000 });
+          }
+        }
+        return;
+      } catch (err) {
+        if (attempt >= 3 || (await this.quickInput.isVisible())) throw err;
+      }
+    }
   }
 
   /** Open F1 and run a command by its title without waiting for the palette to go (the command may show its own quick input). */

@@ -243,13 +243,11 @@ test('Apply Policy, Set Cluster Health and the split chart of a running clusters
     });
 
     await t.test('"eBPF: Set Cluster Health" orders → east → down: notification; new orders traffic goes only to west', async () => {
-      await ui.startCommand('eBPF: Set Cluster Health');
-      await ui.waitForQuickInput(/Set Cluster Health: service/);
-      await ui.answerInput(ORDERS.service);
-      await ui.waitForQuickInput(/Set Cluster Health: orders/);
-      await ui.answerInput('east');
-      await ui.waitForQuickInput(/orders → east is/);
-      await ui.chooseQuickItem('down');
+      await ui.runCommandWithAnswers('eBPF: Set Cluster Health', [
+        { title: /Set Cluster Health: service/, input: ORDERS.service },
+        { title: /Set Cluster Health: orders/, input: 'east' },
+        { title: /orders → east is/, pick: 'down' },
+      ]);
       const note = await ui.waitForNotification(new RegExp(`orders: east marked down on local \\(session ${run!.session}\\): \\d+ map updates`), 30_000);
       t.diagnostic(`notification: ${note}`);
       await ui.clearNotifications();
