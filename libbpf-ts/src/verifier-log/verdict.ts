@@ -6,7 +6,7 @@ const BACK_EDGE = /^back-edge from insn (\d+) to (\d+)/;
 const TOO_LARGE = /^BPF program is too large\. Processed \d+ insn/;
 /** Errors about the whole program, found after (or before) the instruction walk: no instruction caused them. */
 const PROGRAM_WIDE = /^(?:combined stack size of \d+ calls|the call stack of \d+ frames is too deep|back-edge from insn|unreachable insn|jump out of range|last insn is not an exit or jmp)/;
-/** Kernels since 6.x check the call depth at the call itself, right after printing it; older ones after the walk. */
+/** Kernel 6.18 checks the call depth at the call itself, right after printing it; older kernels after the walk. */
 const CALL_DEPTH = /^the call stack of \d+ frames is too deep/;
 
 export interface Verdict {
