@@ -14,7 +14,22 @@ const MAP_HELPERS: Readonly<Record<string, { map: number; reads: Readonly<Record
   bpf_sock_map_update: { map: 2, reads: { 3: 'key' } },
   bpf_sk_select_reuseport: { map: 2, reads: { 3: 'key' } },
 };
-const STACK_READ = /invalid (?:indirect )?read from stack R(\d) off[= ](-?\d+)(?:\+\d+)? size[= ](\d+)/;
+const STACK_READ = /invalid (?:indirect )?read from stack R(\d) off[= ]-?\d+(?:\+\d+)? size[= ](\d+)/;
+const UNSIGNED_OF_SIZE: Readonly<Record<number, string>> = { 1: '__u8', 2: '__u16', 4: '__u32', 8: '__u64' };
+
+/** The helpers that read a whole map key or value through a pointer argument. */
+export const MAP_ARGUMENT_HELPERS: readonly string[] = Object.keys(MAP_HELPERS);
+
+/** The register and size of a stack read the verifier refused (`invalid read from stack R2 off=-4 size=8`). */
+export function stackRead(message: string): { register: number; size: number } | undefined {
+  const m = STACK_READ.exec(message);
+  return m ? { register: Number(m[1]), size: Number(m[2]) } : undefined;
+}
+
+/** The unsigned integer type of `size` bytes (`__u64` for 8), if there is one. */
+export function unsignedOfSize(size: number): string | undefined {
+  return UNSIGNED_OF_SIZE[size];
+}
 
 export interface MapArgumentTooSmall {
   helper: string;
@@ -30,21 +45,20 @@ export interface MapArgumentTooSmall {
  * come from its register's state on the failing path (`R1=map_ptr(map=by_cookie,ks=8,vs=8)`).
  */
 export function mapArgumentTooSmall(log: ParsedLog | undefined): MapArgumentTooSmall | undefined {
-  const read = STACK_READ.exec(log?.error ?? '');
+  const read = stackRead(log?.error ?? '');
   const helper = log?.failingInsn && /^call (\w+)#/.exec(log.failingInsn.text)?.[1];
   const args = helper !== undefined ? MAP_HELPERS[helper] : undefined;
-  const what = read && args?.reads[Number(read[1])];
+  const what = read && args?.reads[read.register];
   if (!log || !read || !helper || !args || !what) return undefined;
-  const size = Number(read[3]);
+  const { size } = read;
+  const mapState = new RegExp(`\\bR${args.map}(?:_w)?=map_ptr\\(map=(\\w+),ks=(\\d+),vs=(\\d+)`);
   for (const record of failingPath(log.tail)) {
-    const map = new RegExp(`\\bR${args.map}(?:_w)?=map_ptr\\(map=(\\w+),ks=(\\d+),vs=(\\d+)`).exec(record.state ?? '');
+    const map = mapState.exec(record.state ?? '');
     if (!map) continue;
     return Number(what === 'key' ? map[2] : map[3]) === size ? { helper, map: map[1]!, what, size } : undefined;
   }
   return undefined;
 }
-
-const UNSIGNED_OF_SIZE: Readonly<Record<number, string>> = { 1: '__u8', 2: '__u16', 4: '__u32', 8: '__u64' };
 
 /**
  * Why and how to fix a key or value variable smaller than the map's. `declaredType`: the map definition's
@@ -52,7 +66,7 @@ const UNSIGNED_OF_SIZE: Readonly<Record<number, string>> = { 1: '__u8', 2: '__u1
  */
 export function mapArgumentAdvice(found: MapArgumentTooSmall, declaredType?: string): { explanation: string; fix: string } {
   const { helper, map, what, size } = found;
-  const type = declaredType ?? UNSIGNED_OF_SIZE[size];
+  const type = declaredType ?? unsignedOfSize(size);
   const declare = type
     ? `Declare the ${what} as \`${type}\`, the map's ${what} type (${size} bytes), and pass its address`
     : `Declare the ${what} with the map's own ${what} type (${size} bytes) and pass its address`;

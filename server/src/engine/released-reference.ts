@@ -13,7 +13,8 @@ export function releasedBefore(log: ParsedLog | undefined): { record: InsnRecord
   const error = log?.error ?? '';
   if (!log?.failingInsn) return undefined;
   const deref = /invalid mem access '(?:scalar|inv)'/.test(error);
-  const releasedAgain = /^R\d+ type=(?:scalar|inv) expected=/.test(error) && /^call (\w+)#/.test(log.failingInsn.text) && RELEASING.test(/^call (\w+)#/.exec(log.failingInsn.text)![1]!);
+  const failingCall = /^call (\w+)#/.exec(log.failingInsn.text)?.[1];
+  const releasedAgain = /^R\d+ type=(?:scalar|inv) expected=/.test(error) && failingCall !== undefined && RELEASING.test(failingCall);
   return deref || releasedAgain ? lastCallBefore(log.tail, RELEASING) : undefined;
 }
 

@@ -100,7 +100,8 @@ function nullOrigin(log: ParsedLog, ctx: LocateContext, program: ProgramPlace): 
   const reg = /^R(\d+) (?:invalid mem access|type=)/.exec(log.error ?? '')?.[1];
   const path = [...failingPath(log.tail)].slice(1);
   let origin: InsnRecord | undefined;
-  const held = reg !== undefined ? path.map((r) => new RegExp(`\\bR${reg}(?:_w)?=\\w*_or_null\\(id=(\\d+)`).exec(r.state ?? '')?.[1]).find((id) => id !== undefined) : undefined;
+  const regState = reg !== undefined ? new RegExp(`\\bR${reg}(?:_w)?=\\w*_or_null\\(id=(\\d+)`) : undefined;
+  const held = regState ? path.map((r) => regState.exec(r.state ?? '')?.[1]).find((id) => id !== undefined) : undefined;
   if (held !== undefined) {
     const same = new RegExp(`=\\w*_or_null\\(id=${held}\\b`);
     for (const record of path) if (same.test(record.state ?? '')) origin = record;

@@ -1,4 +1,5 @@
 import { type TextEdit, Range } from 'vscode-languageserver';
+import { MAP_ARGUMENT_HELPERS, stackRead, unsignedOfSize } from '../../engine/map-argument-size';
 import { SourceText } from '../../engine/source-text';
 
 /** What a quick fix sees: the document, the diagnostic's line (1-based) and what the engine knew. */
@@ -134,8 +135,6 @@ function zeroInitialise(input: FixInput): QuickFix | undefined {
   return undefined;
 }
 
-const UNSIGNED_OF_SIZE: Record<number, string> = { 1: '__u8', 2: '__u16', 4: '__u32', 8: '__u64' };
-
 /** The size in bytes of a C integer type as BPF (64-bit) has it, or undefined for anything else. */
 function integerSize(type: string): number | undefined {
   const t = type.replace(/\s+/g, ' ').trim();
@@ -150,11 +149,11 @@ function integerSize(type: string): number | undefined {
  * smaller integer variable: declare the variable with the unsigned type of that size.
  */
 function widenMapArgument(input: FixInput): QuickFix | undefined {
-  const read = /invalid (?:indirect )?read from stack R([2-5]) off[= ]-?\d+(?:\+\d+)? size[= ](\d+)/.exec(input.kernelMessage ?? '');
-  const type = read && UNSIGNED_OF_SIZE[Number(read[2])];
-  const call = /\b(?:bpf_map_\w+_elem|bpf_msg_redirect_hash|bpf_sk_redirect_hash|bpf_sock_hash_update|bpf_sock_map_update|bpf_sk_select_reuseport)\s*\(([^)]*)\)/.exec(input.source.code(input.line));
+  const read = stackRead(input.kernelMessage ?? '');
+  const type = read && read.register >= 2 ? unsignedOfSize(read.size) : undefined;
+  const call = new RegExp(`\\b(?:${MAP_ARGUMENT_HELPERS.join('|')})\\s*\\(([^)]*)\\)`).exec(input.source.code(input.line));
   if (!read || !type || !call) return undefined;
-  const argument = call[1]!.split(',')[Number(read[1]) - 1]?.trim();
+  const argument = call[1]!.split(',')[read.register - 1]?.trim();
   const name = argument && /^&\s*(\w+)$/.exec(argument)?.[1];
   if (!name) return undefined;
   const decl = new RegExp(`^(\\s*)([A-Za-z_][\\w ]*?)(\\s+)${name}\\s*(?:=|;)`);
@@ -162,9 +161,9 @@ function widenMapArgument(input: FixInput): QuickFix | undefined {
     const m = decl.exec(input.source.line(n));
     if (!m) continue;
     const declared = integerSize(m[2]!);
-    if (declared === undefined || declared >= Number(read[2])) return undefined;
+    if (declared === undefined || declared >= read.size) return undefined;
     const start = m[1]!.length;
-    return { title: `Declare '${name}' as ${type} (the map reads ${read[2]} bytes)`, edits: [{ range: Range.create(n - 1, start, n - 1, start + m[2]!.length), newText: type }] };
+    return { title: `Declare '${name}' as ${type} (the map reads ${read.size} bytes)`, edits: [{ range: Range.create(n - 1, start, n - 1, start + m[2]!.length), newText: type }] };
   }
   return undefined;
 }
